@@ -1,0 +1,85 @@
+# Concerto developer entry point. Quick start: `make demo` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+UV_VERSION := 0.13.9
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+PY := $(VENV)/bin/python
+CONCERTO := $(VENV)/bin/concerto
+VENDOR := src/concerto/static/vendor/nhsuk
+# Never let uv try to download a Python: this machine has 3.13 under pyenv (.python-version).
+export UV_PYTHON_DOWNLOADS := never
+# PostgreSQL used for the second test pass (CI sets it; set it yourself to run that pass locally).
+TEST_DATABASE_URL ?= $(DATABASE_URL)
+
+.PHONY: help setup demo serve test test-sqlite test-postgres check fix bench clean
+
+help:  ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(UV):
+	@echo "==> Installing uv $(UV_VERSION) into $(TOOLS)/"
+	python3 -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.synced: $(UV) pyproject.toml uv.lock
+	@echo "==> Installing Python dependencies (locked in uv.lock)"
+	$(UV) sync --frozen
+	@touch $@
+
+node_modules/.package-lock.json: package.json package-lock.json
+	@echo "==> Installing front-end packages (locked in package-lock.json)"
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(VENDOR)/.built: node_modules/.package-lock.json
+	@echo "==> Copying NHS.UK frontend into static files"
+	rm -rf $(VENDOR) && mkdir -p $(VENDOR)
+	cp node_modules/nhsuk-frontend/dist/nhsuk/nhsuk-frontend.min.css* $(VENDOR)/
+	cp node_modules/nhsuk-frontend/dist/nhsuk/nhsuk-frontend.min.js* $(VENDOR)/
+	cp -r node_modules/nhsuk-frontend/dist/nhsuk/assets $(VENDOR)/assets
+	@touch $@
+
+setup: $(VENV)/.synced $(VENDOR)/.built  ## Install everything (idempotent)
+
+demo: setup  ## Set up, load the demo ICB (first run only), print log-ins, serve http://127.0.0.1:8000
+	DEBUG=true $(CONCERTO) migrate --no-input -v 0
+	DEBUG=true $(CONCERTO) demo
+	DEBUG=true $(CONCERTO) runserver 127.0.0.1:8000
+
+serve: setup  ## Serve without reloading demo data
+	DEBUG=true $(CONCERTO) runserver 127.0.0.1:8000
+
+test: setup  ## The whole suite: SQLite, then PostgreSQL when TEST_DATABASE_URL/DATABASE_URL is set (CI sets it)
+	$(MAKE) --no-print-directory test-sqlite
+ifneq ($(strip $(TEST_DATABASE_URL)),)
+	$(MAKE) --no-print-directory test-postgres
+else
+	@if [ "$$CI" = "true" ]; then echo "CI needs DATABASE_URL for the PostgreSQL pass" >&2; exit 1; fi
+	@echo "==> PostgreSQL pass skipped: set DATABASE_URL=postgres://postgres@127.0.0.1:5432/concerto to run it"
+endif
+
+test-sqlite: setup
+	@echo "==> Test suite on SQLite"
+	env -u DATABASE_URL $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+test-postgres: setup
+	@echo "==> Test suite on PostgreSQL ($(TEST_DATABASE_URL)); browser tests ran in the SQLite pass"
+	DATABASE_URL=$(TEST_DATABASE_URL) $(VENV)/bin/pytest -m "not functional" $(PYTEST_ARGS)
+
+check: setup  ## Lint (ruff) and type check (mypy)
+	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/ruff format --check src tests bench
+	$(VENV)/bin/mypy src
+
+fix: setup  ## Apply ruff's fixes and formatting
+	$(VENV)/bin/ruff check --fix src tests bench
+	$(VENV)/bin/ruff format src tests bench
+
+bench: setup  ## Benchmarks: print figures and ratios
+	$(PY) bench/synth_bench.py
+
+clean:  ## Remove the environment and local data (keeps nothing)
+	rm -rf $(VENV) $(TOOLS) node_modules $(VENDOR) data

@@ -1,0 +1,20 @@
+from enum import StrEnum
+
+
+class Permission(StrEnum):
+    """Everything a role can be allowed to do. Patient-level permissions also need a relationship."""
+
+    PATIENT_SEARCH = "patient_search"
+    PATIENT_VIEW_DEMOGRAPHICS = "patient_view_demographics"
+    PATIENT_VIEW_CLINICAL = "patient_view_clinical"
+    PATIENT_RECORD_CLINICAL = "patient_record_clinical"
+    PATIENT_REGISTER = "patient_register"
+    CARE_TEAM_MANAGE = "care_team_manage"
+    CONSENT_RECORD = "consent_record"
+    AGGREGATES_VIEW = "aggregates_view"
+    REFERENCE_DATA_ADMIN = "reference_data_admin"
+    AUDIT_VIEW = "audit_view"
+
+    @property
+    def is_patient_level(self) -> bool:
+        return self.value.startswith(("patient_", "care_team_", "consent_"))

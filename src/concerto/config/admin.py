@@ -1,0 +1,26 @@
+from django.contrib import admin
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+
+from concerto.access.permissions import Permission
+from concerto.access.policy import has_permission
+
+
+class ConcertoAdminSite(admin.AdminSite):
+    """Django admin for reference data, open only to a user acting as a system administrator."""
+
+    site_header = "Concerto reference data"
+    site_title = "Concerto admin"
+
+    def has_permission(self, request):
+        return (
+            request.user.is_active
+            and request.user.is_staff
+            and has_permission(getattr(request, "membership", None), Permission.REFERENCE_DATA_ADMIN)
+        )
+
+    def login(self, request, extra_context=None):
+        # One log-in for the whole service (it also chooses the membership).
+        if request.user.is_authenticated:
+            raise PermissionDenied
+        return redirect_to_login(request.GET.get("next", "/admin/"), login_url="/login/")

@@ -1,0 +1,15 @@
+from django.contrib import admin
+
+from concerto.core.models import CodeListEntry, CodeListVersion
+
+
+class CodeListEntryInline(admin.TabularInline):
+    model = CodeListEntry
+    extra = 0
+
+
+@admin.register(CodeListVersion)
+class CodeListVersionAdmin(admin.ModelAdmin):
+    list_display = ("name", "version", "system", "loaded_at")
+    search_fields = ("name", "description")
+    inlines = [CodeListEntryInline]

@@ -1,0 +1,18 @@
+"""The `concerto` command: Django's manage.py, installed as a console script.
+
+`concerto synth`, `concerto migrate`, `concerto runserver` … all go through here.
+"""
+
+import os
+import sys
+
+
+def main() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "concerto.config.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(sys.argv)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,10 @@
+from django.contrib import admin
+
+from concerto.organisations.models import Organisation
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "kind", "team_type", "parent")
+    list_filter = ("kind", "team_type")
+    search_fields = ("code", "name")

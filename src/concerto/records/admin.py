@@ -1,0 +1,1 @@
+# Coded records are patient data: deliberately not in the admin (it would bypass access and audit).

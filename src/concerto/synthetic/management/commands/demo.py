@@ -1,0 +1,43 @@
+import datetime as dt
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from concerto.core.actions import load_codelists
+from concerto.organisations.models import Organisation
+from concerto.synthetic import demo
+from concerto.synthetic.generator import SynthConfig, generate, write_parquet
+from concerto.synthetic.management.commands.synth import load_into_database
+
+
+class Command(BaseCommand):
+    help = "Load the demo ICB (first run only), create one demo user per role and print the log-ins."
+
+    def handle(self, *args, **options):
+        load_codelists()
+        config = SynthConfig(patients=demo.DEMO_PATIENTS, practices=demo.DEMO_PRACTICES,
+                             pcns=demo.DEMO_PCNS, as_of=dt.date.today())
+        if Organisation.objects.filter(code=config.icb_code).exists():
+            self.stdout.write("Demo ICB already loaded: keeping it.")
+        else:
+            out = Path(settings.DATA_DIR) / "demo-extract"
+            self.stdout.write(f"Generating the demo ICB ({config.patients:,} patients) …")
+            tables = generate(config)
+            write_parquet(tables, out)
+            load_into_database(self, out, total=sum(t.num_rows for t in tables.values()))
+        users = demo.ensure_demo_users()
+        added = demo.ensure_care_teams()
+        if added:
+            self.stdout.write(f"Added {added} care-team entries for the demo.")
+        self._print_logins(users)
+
+    def _print_logins(self, users):
+        self.stdout.write("\nDemo log-ins (synthetic data only). Password for all: "
+                          + self.style.SUCCESS(demo.DEMO_PASSWORD))
+        self.stdout.write(f"{'username':<14} {'role':<36} organisation")
+        self.stdout.write(f"{'-' * 14} {'-' * 36} {'-' * 40}")
+        for du, membership in users:
+            self.stdout.write(f"{du.username:<14} {membership.role_definition.title:<36} "
+                              f"{membership.organisation.name}")
+        self.stdout.write("\nOpen http://127.0.0.1:8000 and log in.\n")

@@ -1,0 +1,28 @@
+"""Shared pytest set-up: environment checks for the PostgreSQL and browser tests, and the fixture
+universe (tests/fixtures.py)."""
+
+import os
+import shutil
+
+import pytest
+
+from tests.fixtures import *  # noqa: F403  (the universe and its helpers are fixtures)
+
+IN_CI = os.environ.get("CI") == "true"
+CHROMIUM = "/usr/bin/chromium"
+
+
+def pytest_collection_modifyitems(config, items):
+    from django.db import connection
+
+    for item in items:
+        if "postgres" in item.keywords and connection.vendor != "postgresql":
+            item.add_marker(pytest.mark.skip(
+                reason="needs PostgreSQL: run with DATABASE_URL=postgres://postgres@127.0.0.1:5432/concerto"
+            ))
+        if "functional" in item.keywords and not shutil.which(CHROMIUM):
+            if IN_CI:
+                raise pytest.UsageError(f"CI must run the browser tests but {CHROMIUM} is missing")
+            item.add_marker(pytest.mark.skip(
+                reason=f"needs Chromium at {CHROMIUM}: apt-get install -y chromium (CI installs it)"
+            ))
