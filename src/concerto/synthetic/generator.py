@@ -256,8 +256,8 @@ def generate(config: SynthConfig, progress: Progress | None = None) -> dict[str,
     # Deaths in the last two years; people with SMI die younger.
     mortality = 0.001 * np.exp(0.09 * (age - 50)) * np.where(smi, 2.5, 1.0)
     dies = rng.random(n) < np.minimum(2 * mortality, 0.9)
-    death = np.where(dies, as_of - rng.integers(1, 730, n) * DAY, np.datetime64("NaT"))
-    death = np.where(death < dob, np.datetime64("NaT"), death)
+    death = np.where(dies, as_of - rng.integers(1, 730, n) * DAY, np.datetime64("NaT", "D"))
+    death = np.where(death < dob, np.datetime64("NaT", "D"), death)
     alive = np.isnat(death)
     last_day = np.where(alive, as_of, death)  # nothing is recorded after death
 
@@ -265,7 +265,7 @@ def generate(config: SynthConfig, progress: Progress | None = None) -> dict[str,
     years_registered = rng.exponential(9, n)
     reg_start = np.maximum(dob, as_of - (years_registered * 365.25).astype(np.int64) * DAY)
     reg_start = np.minimum(reg_start, last_day)
-    reg_end = np.where(alive, np.datetime64("NaT"), death)
+    reg_end = np.where(alive, np.datetime64("NaT", "D"), death)
     moved = (rng.random(n) < 0.05) & (reg_start - dob > 400 * DAY) & (config.n_practices > 1)
     prev_practice = (practice + rng.integers(1, max(2, config.n_practices), n)) % config.n_practices
     prev_start = dob + ((reg_start - dob) * rng.uniform(0, 0.8, n)).astype("timedelta64[D]")

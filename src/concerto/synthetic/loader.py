@@ -27,6 +27,8 @@ from concerto.records.models import ClinicalEvent, MedicationIssue
 # Deterministic public ids: the same NHS number always gets the same opaque URL id.
 PUBLIC_ID_NAMESPACE = uuid.UUID("5d0c9a8e-8c55-4c1e-9b0e-6f1d0c0a2b71")
 Advance = Callable[[int], None]
+# Tables loaded row by row (progress counts their rows); organisations are loaded first, by code.
+LOADED_TABLES = ("patients", "registrations", "clinical_events", "medications")
 
 
 @dataclass
@@ -100,7 +102,7 @@ def load_extract(directory: Path, *, advance: Advance | None = None) -> LoadSumm
     """Load every table of the extract in `directory`. Refuses (changing nothing) if any of its
     NHS numbers is already in the database, so running it twice cannot duplicate anyone."""
     advance = advance or (lambda _n: None)
-    for name in ("organisations", "patients", "registrations", "clinical_events", "medications"):
+    for name in ("organisations", *LOADED_TABLES):
         if not (directory / f"{name}.parquet").exists():
             raise InvalidInput(f"{directory} has no {name}.parquet: is it an extract?")
     summary = LoadSummary()
@@ -120,13 +122,18 @@ def load_extract(directory: Path, *, advance: Advance | None = None) -> LoadSumm
             )
     offset = Patient.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     cols = {name: patients.column(name).to_pylist() for name in patients.column_names}
+    public_id = Patient._meta.get_field("public_id")
+
+    def public_id_of(number: str):
+        return public_id.get_db_prep_value(uuid.uuid5(PUBLIC_ID_NAMESPACE, number), connection)
+
     known = {cols["patient_id"][i] for i in loadable}
 
     summary.patients = _insert(
         Patient._meta.db_table,
         ["id", "public_id", "nhs_number", "given_name", "family_name", "date_of_birth", "sex",
          "ethnicity", "postcode", "lsoa", "imd_decile", "date_of_death"],
-        ((cols["patient_id"][i] + offset, str(uuid.uuid5(PUBLIC_ID_NAMESPACE, nhs[i])), nhs[i],
+        ((cols["patient_id"][i] + offset, public_id_of(nhs[i]), nhs[i],
           cols["given_name"][i], cols["family_name"][i], cols["date_of_birth"][i], cols["sex"][i],
           cols["ethnicity"][i], cols["postcode"][i] or "", cols["lsoa"][i] or "",
           cols["imd_decile"][i], cols["date_of_death"][i]) for i in loadable),

@@ -14,9 +14,13 @@ from concerto.synthetic.management.commands.synth import load_into_database
 class Command(BaseCommand):
     help = "Load the demo ICB (first run only), create one demo user per role and print the log-ins."
 
-    def handle(self, *args, **options):
+    def add_arguments(self, parser):
+        parser.add_argument("--patients", type=int, default=demo.DEMO_PATIENTS,
+                            help="Population size on first load (default %(default)s)")
+
+    def handle(self, *args, patients, **options):
         load_codelists()
-        config = SynthConfig(patients=demo.DEMO_PATIENTS, practices=demo.DEMO_PRACTICES,
+        config = SynthConfig(patients=patients, practices=demo.DEMO_PRACTICES,
                              pcns=demo.DEMO_PCNS, as_of=dt.date.today())
         if Organisation.objects.filter(code=config.icb_code).exists():
             self.stdout.write("Demo ICB already loaded: keeping it.")
@@ -25,7 +29,7 @@ class Command(BaseCommand):
             self.stdout.write(f"Generating the demo ICB ({config.patients:,} patients) …")
             tables = generate(config)
             write_parquet(tables, out)
-            load_into_database(self, out, total=sum(t.num_rows for t in tables.values()))
+            load_into_database(self, out, quiet=options["verbosity"] == 0)
         users = demo.ensure_demo_users()
         added = demo.ensure_care_teams()
         if added:

@@ -3,11 +3,12 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+import pyarrow.parquet as pq
 from tqdm import tqdm
 
 from concerto.core.errors import InvalidInput
 from concerto.synthetic.generator import SynthConfig, generate, write_parquet
-from concerto.synthetic.loader import load_extract
+from concerto.synthetic.loader import LOADED_TABLES, load_extract
 
 
 class Command(BaseCommand):
@@ -43,12 +44,12 @@ class Command(BaseCommand):
         rows = ", ".join(f"{name} {table.num_rows:,}" for name, table in tables.items())
         self.stdout.write(f"Wrote {out}: {rows}")
         if load:
-            load_into_database(self, out, total=sum(t.num_rows for n, t in tables.items() if n != "organisations"))
+            load_into_database(self, out, quiet=options["verbosity"] == 0)
 
 
-def load_into_database(command: BaseCommand, folder: Path, total: int) -> None:
-    with tqdm(total=total, desc="Loading", unit="row",
-              disable=command.verbosity == 0 if hasattr(command, "verbosity") else False) as bar:
+def load_into_database(command: BaseCommand, folder: Path, quiet: bool = False) -> None:
+    total = sum(pq.ParquetFile(folder / f"{name}.parquet").metadata.num_rows for name in LOADED_TABLES)
+    with tqdm(total=total, desc="Loading", unit="row", disable=quiet) as bar:
         try:
             summary = load_extract(folder, advance=bar.update)
         except InvalidInput as exc:
