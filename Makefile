@@ -72,7 +72,7 @@ test-postgres: setup
 check: setup  ## Lint (ruff) and type check (mypy)
 	$(VENV)/bin/ruff check src tests bench
 	$(VENV)/bin/ruff format --check src tests bench
-	$(VENV)/bin/mypy src
+	DEBUG=true $(VENV)/bin/mypy src
 
 fix: setup  ## Apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix src tests bench

@@ -17,15 +17,19 @@ def pytest_collection_modifyitems(config, items):
 
     for item in items:
         if "postgres" in item.keywords and connection.vendor != "postgresql":
-            item.add_marker(pytest.mark.skip(
-                reason="needs PostgreSQL: run with DATABASE_URL=postgres://postgres@127.0.0.1:5432/concerto"
-            ))
+            item.add_marker(
+                pytest.mark.skip(
+                    reason="needs PostgreSQL: run with DATABASE_URL=postgres://postgres@127.0.0.1:5432/concerto"
+                )
+            )
         if "functional" in item.keywords and not shutil.which(CHROMIUM):
             if IN_CI:
                 raise pytest.UsageError(f"CI must run the browser tests but {CHROMIUM} is missing")
-            item.add_marker(pytest.mark.skip(
-                reason=f"needs Chromium at {CHROMIUM}: apt-get install -y chromium (CI installs it)"
-            ))
+            item.add_marker(
+                pytest.mark.skip(
+                    reason=f"needs Chromium at {CHROMIUM}: apt-get install -y chromium (CI installs it)"
+                )
+            )
 
 
 @pytest.fixture(autouse=True)

@@ -34,12 +34,24 @@ class Universe:
         self.icb = org(code="QT1", name="Test ICB", kind=K.ICB)
         self.pcn_north = org(code="U00001", name="North PCN", kind=K.PCN, parent=self.icb)
         self.pcn_south = org(code="U00002", name="South PCN", kind=K.PCN, parent=self.icb)
-        self.practice_n1 = org(code="T00011", name="North One Surgery", kind=K.GP_PRACTICE, parent=self.pcn_north)
-        self.practice_n2 = org(code="T00012", name="North Two Surgery", kind=K.GP_PRACTICE, parent=self.pcn_north)
-        self.practice_s1 = org(code="T00021", name="South One Surgery", kind=K.GP_PRACTICE, parent=self.pcn_south)
+        self.practice_n1 = org(
+            code="T00011", name="North One Surgery", kind=K.GP_PRACTICE, parent=self.pcn_north
+        )
+        self.practice_n2 = org(
+            code="T00012", name="North Two Surgery", kind=K.GP_PRACTICE, parent=self.pcn_north
+        )
+        self.practice_s1 = org(
+            code="T00021", name="South One Surgery", kind=K.GP_PRACTICE, parent=self.pcn_south
+        )
         self.trust = org(code="RT1", name="Test MH Trust", kind=K.MH_TRUST, parent=self.icb)
-        self.cmht = org(code="RT1C1", name="North CMHT", kind=K.MH_TEAM, team_type="cmht",
-                        parent=self.trust, aligned_pcn=self.pcn_north)
+        self.cmht = org(
+            code="RT1C1",
+            name="North CMHT",
+            kind=K.MH_TEAM,
+            team_type="cmht",
+            parent=self.trust,
+            aligned_pcn=self.pcn_north,
+        )
         self.eip = org(code="RT1E1", name="EIP Team", kind=K.MH_TEAM, team_type="eip", parent=self.trust)
         self.council = org(code="LAT1", name="Test Council", kind=K.LOCAL_AUTHORITY, parent=self.icb)
         self.vcse = org(code="VT1", name="Test Music Charity", kind=K.VCSE, parent=self.icb)
@@ -69,14 +81,21 @@ class Universe:
 
         def patient(serial, given, family, practice, admin, dob=dt.date(1980, 5, 17)):
             return register_patient(
-                nhs_number_text=nhs_number(serial), given_name=given, family_name=family,
-                date_of_birth=dob, sex="F", practice=practice, registered_on=dt.date(2020, 1, 1),
+                nhs_number_text=nhs_number(serial),
+                given_name=given,
+                family_name=family,
+                date_of_birth=dob,
+                sex="F",
+                practice=practice,
+                registered_on=dt.date(2020, 1, 1),
                 by=self.memberships[admin],
             )
 
         self.alice = patient(1000, "Alice", "Ashworth", self.practice_n1, "admin_n1")
         self.bob = patient(2000, "Bob", "Brennan", self.practice_n2, "admin_n2", dob=dt.date(1975, 2, 3))
-        self.carol = patient(3000, "Carol", "Chowdhury", self.practice_s1, "admin_s1", dob=dt.date(1990, 11, 30))
+        self.carol = patient(
+            3000, "Carol", "Chowdhury", self.practice_s1, "admin_s1", dob=dt.date(1990, 11, 30)
+        )
 
     def m(self, name: str) -> Membership:
         return self.memberships[name]

@@ -7,8 +7,8 @@ import sqlite3
 import subprocess
 import sys
 import time
-from contextlib import closing
 import urllib.request
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -28,21 +28,30 @@ def demo_server(tmp_path_factory):
     data = tmp_path_factory.mktemp("demo-data")
     env = {
         **os.environ,
-        "CONCERTO_DATA_DIR": str(data), "DEBUG": "false", "STATIC_MANIFEST": "false",
-        "SECRET_KEY": "functional-test-secret", "SECURE_SSL_REDIRECT": "false",
-        "SESSION_COOKIE_SECURE": "false", "CSRF_COOKIE_SECURE": "false",
+        "CONCERTO_DATA_DIR": str(data),
+        "DEBUG": "false",
+        "STATIC_MANIFEST": "false",
+        "SECRET_KEY": "functional-test-secret",
+        "SECURE_SSL_REDIRECT": "false",
+        "SESSION_COOKIE_SECURE": "false",
+        "CSRF_COOKIE_SECURE": "false",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
     }
     env.pop("DATABASE_URL", None)
     concerto = [sys.executable, "-m", "concerto.manage"]
     subprocess.run([*concerto, "migrate", "-v", "0"], env=env, check=True)
-    subprocess.run([*concerto, "demo", "--patients", "4000", "-v", "0"], env=env, check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [*concerto, "demo", "--patients", "4000", "-v", "0"], env=env, check=True, stdout=subprocess.DEVNULL
+    )
     port = _free_port()
     log = data / "server.log"
     log_file = log.open("wb")
-    server = subprocess.Popen([*concerto, "runserver", "--noreload", f"127.0.0.1:{port}"], env=env,
-                              stdout=log_file, stderr=subprocess.STDOUT)
+    server = subprocess.Popen(
+        [*concerto, "runserver", "--noreload", f"127.0.0.1:{port}"],
+        env=env,
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while True:  # readiness poll, bounded: the server answers or the test set-up fails

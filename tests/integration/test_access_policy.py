@@ -14,15 +14,15 @@ VIEW = Permission.PATIENT_VIEW_DEMOGRAPHICS
 
 # (membership, patient, visible?) with no care-team entries or consent decisions recorded.
 BASELINE = [
-    ("gp_n1", "alice", True),            # registered at own practice
-    ("gp_n1", "bob", False),             # same PCN, other practice
-    ("gp_n1", "carol", False),           # other PCN
+    ("gp_n1", "alice", True),  # registered at own practice
+    ("gp_n1", "bob", False),  # same PCN, other practice
+    ("gp_n1", "carol", False),  # other PCN
     ("nurse_n1", "alice", True),
     ("admin_n1", "alice", True),
     ("admin_n1", "bob", False),
     ("gp_s1", "carol", True),
     ("gp_s1", "alice", False),
-    ("mhp_north", "alice", True),        # PCN scope
+    ("mhp_north", "alice", True),  # PCN scope
     ("mhp_north", "bob", True),
     ("mhp_north", "carol", False),
     ("linkworker_north", "bob", True),
@@ -33,8 +33,8 @@ BASELINE = [
     ("clinician_eip", "alice", False),
     ("socialworker", "alice", False),
     ("vcse_worker", "alice", False),
-    ("analyst", "alice", False),         # aggregates only
-    ("sysadmin", "alice", False),        # reference data only
+    ("analyst", "alice", False),  # aggregates only
+    ("sysadmin", "alice", False),  # reference data only
 ]
 
 
@@ -53,16 +53,25 @@ def test_care_team_entry_gives_the_team_a_relationship(universe):
 
 
 def test_care_team_entry_starting_in_the_future_gives_no_relationship_yet(universe):
-    add_to_care_team(patient=universe.alice, organisation=universe.cmht,
-                     start=dt.date.today() + dt.timedelta(days=7), by=universe.m("gp_n1"))
+    add_to_care_team(
+        patient=universe.alice,
+        organisation=universe.cmht,
+        start=dt.date.today() + dt.timedelta(days=7),
+        by=universe.m("gp_n1"),
+    )
     assert not can_access_patient(universe.m("clinician_cmht"), universe.alice, VIEW)
 
 
-@pytest.mark.parametrize(("member", "organisation", "kind"), [
-    ("socialworker", "council", K.LOCAL_AUTHORITY),
-    ("vcse_worker", "vcse", K.VCSE),
-])
-def test_council_and_vcse_need_the_patients_consent_as_well_as_a_relationship(universe, member, organisation, kind):
+@pytest.mark.parametrize(
+    ("member", "organisation", "kind"),
+    [
+        ("socialworker", "council", K.LOCAL_AUTHORITY),
+        ("vcse_worker", "vcse", K.VCSE),
+    ],
+)
+def test_council_and_vcse_need_the_patients_consent_as_well_as_a_relationship(
+    universe, member, organisation, kind
+):
     alice, gp = universe.alice, universe.m("gp_n1")
     add_to_care_team(patient=alice, organisation=getattr(universe, organisation), by=gp)
     assert not can_access_patient(universe.m(member), alice, VIEW), "no consent recorded yet"

@@ -13,7 +13,11 @@ def event(universe):
 def test_audit_record_keeps_copies_of_who_as_what_and_whom(universe, event):
     gp = universe.m("gp_n1")
     assert (event.username, event.membership_id, event.organisation_code, event.role) == (
-        "gp_n1", gp.pk, "T00011", "gp")
+        "gp_n1",
+        gp.pk,
+        "T00011",
+        "gp",
+    )
     assert (event.patient_id, event.nhs_number) == (universe.alice.pk, universe.alice.nhs_number)
 
 
@@ -29,10 +33,13 @@ def test_orm_refuses_to_update_or_delete_audit_events(event):
         AuditEvent.objects.filter(pk=event.pk).delete()
 
 
-@pytest.mark.parametrize("sql", [
-    "UPDATE access_auditevent SET what = 'tampered'",
-    "DELETE FROM access_auditevent",
-])
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE access_auditevent SET what = 'tampered'",
+        "DELETE FROM access_auditevent",
+    ],
+)
 def test_database_refuses_to_update_or_delete_audit_events(event, sql):
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as c:
         c.execute(sql)

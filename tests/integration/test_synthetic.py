@@ -13,8 +13,14 @@ from concerto.synthetic.loader import load_extract
 from concerto.synthetic.schema import SCHEMA
 
 AS_OF = dt.date(2026, 11, 1)
-PHC = ["phc_bmi_pcd2025", "phc_blood_pressure_pcd2025", "phc_lipids_pcd2025",
-       "phc_glucose_hba1c_pcd2025", "phc_alcohol_pcd2025", "phc_smoking_pcd2025"]
+PHC = [
+    "phc_bmi_pcd2025",
+    "phc_blood_pressure_pcd2025",
+    "phc_lipids_pcd2025",
+    "phc_glucose_hba1c_pcd2025",
+    "phc_alcohol_pcd2025",
+    "phc_smoking_pcd2025",
+]
 
 
 @pytest.fixture(scope="module")
@@ -44,13 +50,15 @@ def test_nhs_numbers_are_unique_valid_and_from_the_999_range(population):
 def test_the_999_range_holds_909091_valid_numbers():
     pool = valid_999_numbers()
     assert len(pool) == 909_091
-    assert all(nhs_number.is_valid(str(n)) for n in pool[:: 10_000])
+    assert all(nhs_number.is_valid(str(n)) for n in pool[::10_000])
 
 
 def _smi_patients(population) -> set[int]:
     events = population["clinical_events"]
-    mh = pc.is_in(events.column("code").cast("string"),
-                  value_set=__import__("pyarrow").array(sorted(codelists.get("smi_mh_cod_pcd2025").code_set)))
+    mh = pc.is_in(
+        events.column("code").cast("string"),
+        value_set=__import__("pyarrow").array(sorted(codelists.get("smi_mh_cod_pcd2025").code_set)),
+    )
     return set(events.filter(mh).column("patient_id").to_pylist())
 
 
@@ -76,15 +84,21 @@ def test_about_half_the_register_has_all_six_checks_in_the_last_year(population)
             for i, s in enumerate(sets):
                 if code in s:
                     seen.setdefault(pid, set()).add(i)
-    alive = set(pc.filter(population["patients"].column("patient_id"),
-                          pc.is_null(population["patients"].column("date_of_death"))).to_pylist())
+    alive = set(
+        pc.filter(
+            population["patients"].column("patient_id"),
+            pc.is_null(population["patients"].column("date_of_death")),
+        ).to_pylist()
+    )
     register = smi & alive
     complete = sum(len(seen.get(p, ())) == 6 for p in register) / len(register)
     assert 0.45 <= complete <= 0.65
 
 
 def test_every_code_comes_from_a_shipped_code_list(population):
-    snomed = set().union(*(cl.code_set for cl in codelists.all_codelists().values() if cl.system == "snomed-ct"))
+    snomed = set().union(
+        *(cl.code_set for cl in codelists.all_codelists().values() if cl.system == "snomed-ct")
+    )
     dmd = set().union(*(cl.code_set for cl in codelists.all_codelists().values() if cl.system == "dmd"))
     assert set(population["clinical_events"].column("code").unique().to_pylist()) <= snomed
     assert set(population["medications"].column("code").unique().to_pylist()) <= dmd
@@ -114,8 +128,10 @@ def test_load_into_the_database_and_refuse_a_second_load(db, tmp_path):
     assert summary.registrations == Registration.objects.count() == tables["registrations"].num_rows
     assert ClinicalEvent.objects.count() == tables["clinical_events"].num_rows
     assert MedicationIssue.objects.count() == tables["medications"].num_rows
-    assert Registration.objects.filter(end__isnull=True).count() == Patient.objects.filter(
-        date_of_death__isnull=True).count()
+    assert (
+        Registration.objects.filter(end__isnull=True).count()
+        == Patient.objects.filter(date_of_death__isnull=True).count()
+    )
     with pytest.raises(InvalidInput, match="has been loaded before"):
         load_extract(tmp_path)
     assert Patient.objects.count() == 1_500

@@ -32,13 +32,17 @@ def test_log_in_then_choose_a_membership(universe):
     gp = universe.m("gp_n1")
     # A second membership means the user must choose.
     from concerto.access.actions import add_membership
+
     add_membership(user=gp.user, organisation=universe.pcn_north, role="pcn_mh_practitioner", by=None)
     client = Client()
     response = client.post(reverse("login"), {"username": "gp_n1", "password": PASSWORD})
     assert response.status_code == 302 and response.url == reverse("choose-membership")
     page = client.get(reverse("choose-membership"))
     assert b"Which role are you working in?" in page.content
-    assert b"GP, North One Surgery" in page.content and b"PCN mental health practitioner, North PCN" in page.content
+    assert (
+        b"GP, North One Surgery" in page.content
+        and b"PCN mental health practitioner, North PCN" in page.content
+    )
     response = client.post(reverse("choose-membership"), {"membership": gp.pk})
     assert response.status_code == 302
     home = client.get(reverse("home"))
@@ -84,16 +88,21 @@ def test_search_by_nhs_number_and_date_of_birth(universe):
     assert b"ASHWORTH, Alice" in gp.get(reverse("patient-search"), {"q": number}).content
     by_dob = gp.get(reverse("patient-search"), {"dob_day": "17", "dob_month": "5", "dob_year": "1980"})
     assert b"ASHWORTH, Alice" in by_dob.content
-    wrong_dob = gp.get(reverse("patient-search"), {"q": "Alice", "dob_day": "18", "dob_month": "5", "dob_year": "1980"})
+    wrong_dob = gp.get(
+        reverse("patient-search"), {"q": "Alice", "dob_day": "18", "dob_month": "5", "dob_year": "1980"}
+    )
     assert b"0 patients found" in wrong_dob.content
 
 
-@pytest.mark.parametrize(("params", "message"), [
-    ({"q": "999 000 0001"}, b"check digit does not match"),
-    ({"q": "12345"}, b"An NHS number has 10 digits"),
-    ({"q": "", "dob_day": "31", "dob_month": "2", "dob_year": "1980"}, b"must be a real date"),
-    ({"q": "x", "dob_day": "3"}, b"must include a day, month and year"),
-])
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"q": "999 000 0001"}, b"check digit does not match"),
+        ({"q": "12345"}, b"An NHS number has 10 digits"),
+        ({"q": "", "dob_day": "31", "dob_month": "2", "dob_year": "1980"}, b"must be a real date"),
+        ({"q": "x", "dob_day": "3"}, b"must include a day, month and year"),
+    ],
+)
 def test_search_explains_bad_input(universe, params, message):
     response = client_as(universe.m("gp_n1")).get(reverse("patient-search"), params)
     assert message in response.content
@@ -125,19 +134,29 @@ def test_patient_summary_shows_the_patient_and_audits_one_read(universe):
     assert AuditEvent.objects.count() == before + 1
     event = AuditEvent.objects.latest("id")
     assert (event.action, event.what, event.patient_id, event.membership_id) == (
-        AuditAction.VIEW, "patient_summary", universe.alice.pk, gp.pk)
+        AuditAction.VIEW,
+        "patient_summary",
+        universe.alice.pk,
+        gp.pk,
+    )
 
 
 def test_demographic_roles_do_not_see_the_clinical_record(universe):
-    response = client_as(universe.m("admin_n1")).get(reverse("patient-summary", args=[universe.alice.public_id]))
+    response = client_as(universe.m("admin_n1")).get(
+        reverse("patient-summary", args=[universe.alice.public_id])
+    )
     assert response.status_code == 200
     assert b"Your role does not include the clinical record" in response.content
     assert b"Recent coded events" not in response.content
 
 
 @pytest.mark.parametrize("url_name", patient_url_names())
-@pytest.mark.parametrize("member", ["gp_s1", "admin_n2", "clinician_cmht", "vcse_worker", "analyst", "sysadmin"])
-def test_every_patient_url_answers_404_without_a_relationship_and_audits_the_attempt(universe, url_name, member):
+@pytest.mark.parametrize(
+    "member", ["gp_s1", "admin_n2", "clinician_cmht", "vcse_worker", "analyst", "sysadmin"]
+)
+def test_every_patient_url_answers_404_without_a_relationship_and_audits_the_attempt(
+    universe, url_name, member
+):
     membership = universe.m(member)
     client = client_as(membership)
     before = AuditEvent.objects.count()
@@ -146,7 +165,10 @@ def test_every_patient_url_answers_404_without_a_relationship_and_audits_the_att
     denied = AuditEvent.objects.latest("id")
     assert AuditEvent.objects.count() == before + 1
     assert (denied.action, denied.patient_id, denied.membership_id) == (
-        AuditAction.DENIED, universe.alice.pk, membership.pk)
+        AuditAction.DENIED,
+        universe.alice.pk,
+        membership.pk,
+    )
     # A patient that does not exist looks exactly the same.
     missing = client.get(reverse(url_name, args=[uuid.uuid4()]))
     assert missing.status_code == 404 and missing.content == response.content

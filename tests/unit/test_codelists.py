@@ -60,11 +60,14 @@ def test_a_site_can_add_its_own_lists(tmp_path, monkeypatch):
         codelists.all_codelists.cache_clear()
 
 
-@pytest.mark.parametrize(("rows", "message"), [
-    ("code,description\n1,x\n", "must start with columns code,term"),
-    ("code,term\nabc,Not a code\n", "line 2: code 'abc' is not"),
-    ("code,term\n", "empty"),
-])
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        ("code,description\n1,x\n", "must start with columns code,term"),
+        ("code,term\nabc,Not a code\n", "line 2: code 'abc' is not"),
+        ("code,term\n", "empty"),
+    ],
+)
 def test_bad_site_lists_are_refused_with_the_line_at_fault(tmp_path, rows, message):
     folder = _site_folder(tmp_path, rows)
     with pytest.raises(InvalidInput, match=message):

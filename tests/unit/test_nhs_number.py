@@ -29,7 +29,7 @@ def test_every_single_digit_error_is_caught(first_nine, position, shift):
     if number is None:
         return
     wrong = str((int(number[position]) + shift) % 10)
-    mistyped = number[:position] + wrong + number[position + 1:]
+    mistyped = number[:position] + wrong + number[position + 1 :]
     assert not nhs.is_valid(mistyped)
 
 
@@ -38,13 +38,16 @@ def test_known_valid_and_invalid_numbers():
     assert not nhs.is_valid("943 476 5918")
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("", "Enter an NHS number"),
-    ("94347659", "has 10 digits; this has 8"),
-    ("94347659190", "has 10 digits; this has 11"),
-    ("943476591A", "only digits"),
-    ("9434765918", "check digit does not match"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "Enter an NHS number"),
+        ("94347659", "has 10 digits; this has 8"),
+        ("94347659190", "has 10 digits; this has 11"),
+        ("943476591A", "only digits"),
+        ("9434765918", "check digit does not match"),
+    ],
+)
 def test_invalid_numbers_are_rejected_with_a_clear_message(text, message):
     with pytest.raises(nhs.InvalidNHSNumber, match=message):
         nhs.parse(text)

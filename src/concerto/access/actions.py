@@ -31,8 +31,12 @@ def add_membership(*, user, organisation: Organisation, role: str, by: Membershi
 
 @transaction.atomic
 def add_to_care_team(
-    *, patient: Patient, organisation: Organisation, role_in_care: str = "",
-    start: dt.date | None = None, by: Membership,
+    *,
+    patient: Patient,
+    organisation: Organisation,
+    role_in_care: str = "",
+    start: dt.date | None = None,
+    by: Membership,
 ) -> CareTeamEntry:
     if not has_permission(by, Permission.CARE_TEAM_MANAGE) or not can_access_patient(
         by, patient, Permission.CARE_TEAM_MANAGE
@@ -41,26 +45,38 @@ def add_to_care_team(
     if CareTeamEntry.objects.filter(patient=patient, organisation=organisation, end__isnull=True).exists():
         raise InvalidInput(f"{organisation.name} is already in this patient's care team.")
     entry = CareTeamEntry.objects.create(
-        patient=patient, organisation=organisation, role_in_care=role_in_care,
-        start=start or clock.today(), added_by=by,
+        patient=patient,
+        organisation=organisation,
+        role_in_care=role_in_care,
+        start=start or clock.today(),
+        added_by=by,
     )
-    audit.record(by=by, action=AuditAction.CREATE, what="care_team_entry", patient=patient,
-                 detail={"organisation": organisation.code, "role_in_care": role_in_care})
+    audit.record(
+        by=by,
+        action=AuditAction.CREATE,
+        what="care_team_entry",
+        patient=patient,
+        detail={"organisation": organisation.code, "role_in_care": role_in_care},
+    )
     return entry
 
 
 @transaction.atomic
-def record_consent(
-    *, patient: Patient, organisation_kind: str, granted: bool, by: Membership
-) -> Consent:
+def record_consent(*, patient: Patient, organisation_kind: str, granted: bool, by: Membership) -> Consent:
     if organisation_kind not in OrganisationKind.values:
         raise InvalidInput(f"Unknown organisation kind {organisation_kind!r}.")
     if not can_access_patient(by, patient, Permission.CONSENT_RECORD):
         raise NotPermitted("You cannot record consent for this patient.")
     consent, _ = Consent.objects.update_or_create(
-        patient=patient, organisation_kind=organisation_kind,
+        patient=patient,
+        organisation_kind=organisation_kind,
         defaults={"granted": granted, "recorded_at": clock.now(), "recorded_by": by},
     )
-    audit.record(by=by, action=AuditAction.UPDATE, what="consent", patient=patient,
-                 detail={"organisation_kind": organisation_kind, "granted": granted})
+    audit.record(
+        by=by,
+        action=AuditAction.UPDATE,
+        what="consent",
+        patient=patient,
+        detail={"organisation_kind": organisation_kind, "granted": granted},
+    )
     return consent

@@ -8,8 +8,13 @@ from concerto.people.models import Patient
 
 
 def record(
-    *, by: Membership | None, action: AuditAction, what: str,
-    patient: Patient | None = None, detail: dict[str, Any] | None = None, user=None,
+    *,
+    by: Membership | None,
+    action: AuditAction,
+    what: str,
+    patient: Patient | None = None,
+    detail: dict[str, Any] | None = None,
+    user=None,
 ) -> AuditEvent:
     user = by.user if by is not None else user
     return AuditEvent.objects.create(

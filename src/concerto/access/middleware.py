@@ -1,6 +1,20 @@
+from django.http import HttpRequest
+
 from concerto.access.models import Membership
 
 SESSION_KEY = "concerto_membership_id"
+
+
+class ActingRequest(HttpRequest):
+    """For type checking: a request after MembershipMiddleware has run."""
+
+    membership: Membership | None
+
+
+class MemberRequest(HttpRequest):
+    """For type checking: a request in a view behind `membership_required`."""
+
+    membership: Membership
 
 
 class MembershipMiddleware:

@@ -9,7 +9,9 @@ class Membership(models.Model):
     """A user × organisation × role. A user acts as exactly one membership per session."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
-    organisation = models.ForeignKey("organisations.Organisation", on_delete=models.PROTECT, related_name="memberships")
+    organisation = models.ForeignKey(
+        "organisations.Organisation", on_delete=models.PROTECT, related_name="memberships"
+    )
     role = models.CharField(max_length=40, choices=ROLE_CHOICES)
     is_active = models.BooleanField(default=True)
 
@@ -31,7 +33,9 @@ class CareTeamEntry(models.Model):
     """An organisation's place in a patient's care team: a legitimate relationship while open."""
 
     patient = models.ForeignKey("people.Patient", on_delete=models.PROTECT, related_name="care_team")
-    organisation = models.ForeignKey("organisations.Organisation", on_delete=models.PROTECT, related_name="care_team_entries")
+    organisation = models.ForeignKey(
+        "organisations.Organisation", on_delete=models.PROTECT, related_name="care_team_entries"
+    )
     role_in_care = models.CharField(max_length=200, blank=True, help_text="e.g. key worker, peer support")
     start = models.DateField()
     end = models.DateField(null=True, blank=True)
@@ -44,11 +48,15 @@ class CareTeamEntry(models.Model):
                 condition=models.Q(end__isnull=True) | models.Q(end__gte=models.F("start")),
             ),
             models.UniqueConstraint(
-                fields=["patient", "organisation"], condition=models.Q(end__isnull=True),
+                fields=["patient", "organisation"],
+                condition=models.Q(end__isnull=True),
                 name="one_open_care_team_entry_per_organisation",
             ),
         ]
         verbose_name_plural = "care team entries"
+
+    def __str__(self) -> str:
+        return f"{self.organisation} in care team of patient {self.patient_id}"
 
 
 class Consent(models.Model):
@@ -68,6 +76,10 @@ class Consent(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["patient", "organisation_kind"], name="one_consent_per_kind")
         ]
+
+    def __str__(self) -> str:
+        verdict = "agreed" if self.granted else "refused"
+        return f"Patient {self.patient_id} {verdict} sharing with {self.get_organisation_kind_display()}"
 
 
 class AuditQuerySet(models.QuerySet):
@@ -109,6 +121,9 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.action} {self.what}"
 
     def save(self, *args, **kwargs):
         if not self._state.adding:

@@ -50,7 +50,9 @@ def _registration_scope(membership: Membership) -> Q:
 def _care_team(membership: Membership) -> Q:
     today = clock.today()
     entries = CareTeamEntry.objects.filter(
-        patient=OuterRef("pk"), organisation_id=membership.organisation_id, start__lte=today,
+        patient=OuterRef("pk"),
+        organisation_id=membership.organisation_id,
+        start__lte=today,
     ).filter(Q(end__isnull=True) | Q(end__gte=today))
     return Q(Exists(entries))
 

@@ -36,62 +36,129 @@ class Role:
         return permission in self.permissions
 
 
-_CLINICAL = frozenset({
-    P.PATIENT_SEARCH, P.PATIENT_VIEW_DEMOGRAPHICS, P.PATIENT_VIEW_CLINICAL, P.PATIENT_RECORD_CLINICAL,
-})
+_CLINICAL = frozenset(
+    {
+        P.PATIENT_SEARCH,
+        P.PATIENT_VIEW_DEMOGRAPHICS,
+        P.PATIENT_VIEW_CLINICAL,
+        P.PATIENT_RECORD_CLINICAL,
+    }
+)
 _DEMOGRAPHIC = frozenset({P.PATIENT_SEARCH, P.PATIENT_VIEW_DEMOGRAPHICS})
 _MH = frozenset({K.MH_TEAM, K.MH_TRUST})
 
-ROLES: dict[str, Role] = {r.key: r for r in [
-    Role("gp", "GP",
-         "General practitioner. Sees and records the full record of patients registered at their "
-         "practice, manages care teams and records consent.",
-         _CLINICAL | {P.PATIENT_REGISTER, P.CARE_TEAM_MANAGE, P.CONSENT_RECORD},
-         frozenset({K.GP_PRACTICE}), Scope.PRACTICE),
-    Role("practice_nurse", "Practice nurse",
-         "Sees and records the clinical record of patients registered at their practice "
-         "(physical health checks, recalls).",
-         _CLINICAL, frozenset({K.GP_PRACTICE}), Scope.PRACTICE),
-    Role("practice_admin", "Practice administrator",
-         "Registers patients and sees demographics (not the clinical record) of patients "
-         "registered at their practice; records consent decisions.",
-         _DEMOGRAPHIC | {P.PATIENT_REGISTER, P.CONSENT_RECORD}, frozenset({K.GP_PRACTICE}), Scope.PRACTICE),
-    Role("pcn_mh_practitioner", "PCN mental health practitioner",
-         "Mental health practitioner employed across a primary care network (ARRS). Sees and "
-         "records the clinical record of patients registered at any practice of the PCN.",
-         _CLINICAL | {P.CARE_TEAM_MANAGE}, frozenset({K.PCN}), Scope.PCN),
-    Role("key_worker", "Key worker / care coordinator",
-         "Named key worker. Sees and records the clinical record of patients whose care team, "
-         "referral or episode includes their organisation.",
-         _CLINICAL, frozenset({K.PCN, K.MH_TEAM, K.LOCAL_AUTHORITY, K.VCSE}), Scope.RELATIONSHIP),
-    Role("cmh_clinician", "Community mental health clinician",
-         "Clinician in a mental health team (CMHT, early intervention, IPS, crisis, psychological "
-         "therapies). Sees and records the record of patients with a relationship to their team.",
-         _CLINICAL, _MH, Scope.RELATIONSHIP),
-    Role("team_manager", "Team manager",
-         "Manages a mental health team: as a clinician, plus managing the team's care-team entries.",
-         _CLINICAL | {P.CARE_TEAM_MANAGE}, _MH, Scope.RELATIONSHIP),
-    Role("link_worker", "Social prescribing link worker",
-         "Connects people to community services. Sees demographics of patients registered in their "
-         "PCN; no clinical record.",
-         _DEMOGRAPHIC, frozenset({K.PCN}), Scope.PCN),
-    Role("la_social_worker", "Local authority social worker",
-         "Council social worker. Sees demographics and the shared clinical record of patients whose "
-         "care team includes their council and who consented to sharing with local authorities.",
-         _DEMOGRAPHIC | {P.PATIENT_VIEW_CLINICAL}, frozenset({K.LOCAL_AUTHORITY}), Scope.RELATIONSHIP),
-    Role("vcse_worker", "VCSE worker",
-         "Worker in a voluntary or community organisation. Sees demographics only, of patients "
-         "whose care team includes their organisation and who consented to sharing with VCSE partners.",
-         _DEMOGRAPHIC, frozenset({K.VCSE}), Scope.RELATIONSHIP),
-    Role("icb_analyst", "ICB analyst",
-         "Analyst or commissioner at the integrated care board. Sees suppressed aggregates only; "
-         "never patient-level data.",
-         frozenset({P.AGGREGATES_VIEW}), frozenset({K.ICB}), Scope.NONE),
-    Role("system_admin", "System administrator",
-         "Maintains reference data (organisations, code lists) and reads the audit trail. "
-         "No patient-level access.",
-         frozenset({P.REFERENCE_DATA_ADMIN, P.AUDIT_VIEW}), frozenset(K.values), Scope.NONE),
-]}
+ROLES: dict[str, Role] = {
+    r.key: r
+    for r in [
+        Role(
+            "gp",
+            "GP",
+            "General practitioner. Sees and records the full record of patients registered at their "
+            "practice, manages care teams and records consent.",
+            _CLINICAL | {P.PATIENT_REGISTER, P.CARE_TEAM_MANAGE, P.CONSENT_RECORD},
+            frozenset({K.GP_PRACTICE}),
+            Scope.PRACTICE,
+        ),
+        Role(
+            "practice_nurse",
+            "Practice nurse",
+            "Sees and records the clinical record of patients registered at their practice "
+            "(physical health checks, recalls).",
+            _CLINICAL,
+            frozenset({K.GP_PRACTICE}),
+            Scope.PRACTICE,
+        ),
+        Role(
+            "practice_admin",
+            "Practice administrator",
+            "Registers patients and sees demographics (not the clinical record) of patients "
+            "registered at their practice; records consent decisions.",
+            _DEMOGRAPHIC | {P.PATIENT_REGISTER, P.CONSENT_RECORD},
+            frozenset({K.GP_PRACTICE}),
+            Scope.PRACTICE,
+        ),
+        Role(
+            "pcn_mh_practitioner",
+            "PCN mental health practitioner",
+            "Mental health practitioner employed across a primary care network (ARRS). Sees and "
+            "records the clinical record of patients registered at any practice of the PCN.",
+            _CLINICAL | {P.CARE_TEAM_MANAGE},
+            frozenset({K.PCN}),
+            Scope.PCN,
+        ),
+        Role(
+            "key_worker",
+            "Key worker / care coordinator",
+            "Named key worker. Sees and records the clinical record of patients whose care team, "
+            "referral or episode includes their organisation.",
+            _CLINICAL,
+            frozenset({K.PCN, K.MH_TEAM, K.LOCAL_AUTHORITY, K.VCSE}),
+            Scope.RELATIONSHIP,
+        ),
+        Role(
+            "cmh_clinician",
+            "Community mental health clinician",
+            "Clinician in a mental health team (CMHT, early intervention, IPS, crisis, psychological "
+            "therapies). Sees and records the record of patients with a relationship to their team.",
+            _CLINICAL,
+            _MH,
+            Scope.RELATIONSHIP,
+        ),
+        Role(
+            "team_manager",
+            "Team manager",
+            "Manages a mental health team: as a clinician, plus managing the team's care-team entries.",
+            _CLINICAL | {P.CARE_TEAM_MANAGE},
+            _MH,
+            Scope.RELATIONSHIP,
+        ),
+        Role(
+            "link_worker",
+            "Social prescribing link worker",
+            "Connects people to community services. Sees demographics of patients registered in their "
+            "PCN; no clinical record.",
+            _DEMOGRAPHIC,
+            frozenset({K.PCN}),
+            Scope.PCN,
+        ),
+        Role(
+            "la_social_worker",
+            "Local authority social worker",
+            "Council social worker. Sees demographics and the shared clinical record of patients whose "
+            "care team includes their council and who consented to sharing with local authorities.",
+            _DEMOGRAPHIC | {P.PATIENT_VIEW_CLINICAL},
+            frozenset({K.LOCAL_AUTHORITY}),
+            Scope.RELATIONSHIP,
+        ),
+        Role(
+            "vcse_worker",
+            "VCSE worker",
+            "Worker in a voluntary or community organisation. Sees demographics only, of patients "
+            "whose care team includes their organisation and who consented to sharing with VCSE partners.",
+            _DEMOGRAPHIC,
+            frozenset({K.VCSE}),
+            Scope.RELATIONSHIP,
+        ),
+        Role(
+            "icb_analyst",
+            "ICB analyst",
+            "Analyst or commissioner at the integrated care board. Sees suppressed aggregates only; "
+            "never patient-level data.",
+            frozenset({P.AGGREGATES_VIEW}),
+            frozenset({K.ICB}),
+            Scope.NONE,
+        ),
+        Role(
+            "system_admin",
+            "System administrator",
+            "Maintains reference data (organisations, code lists) and reads the audit trail. "
+            "No patient-level access.",
+            frozenset({P.REFERENCE_DATA_ADMIN, P.AUDIT_VIEW}),
+            frozenset(K.values),
+            Scope.NONE,
+        ),
+    ]
+}
 
 ROLE_CHOICES = [(r.key, r.title) for r in ROLES.values()]
 

@@ -8,9 +8,7 @@ from concerto.people.models import Patient
 
 
 def memberships_for(user) -> list[Membership]:
-    return list(
-        Membership.objects.filter(user=user, is_active=True).select_related("organisation")
-    )
+    return list(Membership.objects.filter(user=user, is_active=True).select_related("organisation"))
 
 
 def get_patient(*, by: Membership, public_id, permission: Permission, what: str) -> Patient:
@@ -19,8 +17,13 @@ def get_patient(*, by: Membership, public_id, permission: Permission, what: str)
     patient = visible_patients(by, permission).filter(public_id=public_id).first()
     if patient is None:
         denied = Patient.objects.filter(public_id=public_id).first()
-        audit.record(by=by, action=AuditAction.DENIED, what=what, patient=denied,
-                     detail={"permission": str(permission), "public_id": str(public_id)})
+        audit.record(
+            by=by,
+            action=AuditAction.DENIED,
+            what=what,
+            patient=denied,
+            detail={"permission": str(permission), "public_id": str(public_id)},
+        )
         raise Http404("No patient found")
     audit.record(by=by, action=AuditAction.VIEW, what=what, patient=patient)
     return patient

@@ -11,9 +11,14 @@ def load_codelists(*, lists: dict[str, codelists.CodeList] | None = None) -> lis
     loaded = []
     for cl in lists.values():
         version, created = CodeListVersion.objects.get_or_create(
-            name=cl.name, version=cl.version,
-            defaults={"system": cl.system, "description": cl.description,
-                      "source": cl.source, "licence": cl.licence},
+            name=cl.name,
+            version=cl.version,
+            defaults={
+                "system": cl.system,
+                "description": cl.description,
+                "source": cl.source,
+                "licence": cl.licence,
+            },
         )
         if created:
             unique = {(c.code, c.cluster): c for c in cl.codes}  # a code may repeat within a cluster file

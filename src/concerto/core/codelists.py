@@ -67,10 +67,15 @@ def _read_codes(path: Path) -> tuple[Code, ...]:
         for line, row in enumerate(reader, start=2):
             code = (row["code"] or "").strip()
             if not code.isdigit():
-                raise InvalidInput(f"{path.name} line {line}: code {code!r} is not a SNOMED CT/dm+d identifier")
+                raise InvalidInput(
+                    f"{path.name} line {line}: code {code!r} is not a SNOMED CT/dm+d identifier"
+                )
             codes.append(
-                Code(code=code, term=(row["term"] or "").strip(),
-                     cluster=(row.get(cluster_column) or "").strip() if cluster_column else "")
+                Code(
+                    code=code,
+                    term=(row["term"] or "").strip(),
+                    cluster=(row.get(cluster_column) or "").strip() if cluster_column else "",
+                )
             )
     if not codes:
         raise InvalidInput(f"{path.name}: the code list is empty")
@@ -90,10 +95,16 @@ def read_manifest(folder: Path) -> dict[str, CodeList]:
         for row in reader:
             if row["system"] not in SYSTEMS:
                 raise InvalidInput(f"{manifest}: {row['name']} has unknown system {row['system']!r}")
-            source = " ".join(filter(None, [row.get("source_repo"), row.get("source_path"), row.get("commit")]))
+            source = " ".join(
+                filter(None, [row.get("source_repo"), row.get("source_path"), row.get("commit")])
+            )
             lists[row["name"]] = CodeList(
-                name=row["name"], system=row["system"], version=row["version"],
-                description=row["description"], source=source, licence=row.get("licence", ""),
+                name=row["name"],
+                system=row["system"],
+                version=row["version"],
+                description=row["description"],
+                source=source,
+                licence=row.get("licence", ""),
                 codes=_read_codes(folder / row["file"]),
             )
     return lists

@@ -13,7 +13,9 @@ class CodeListVersion(models.Model):
     loaded_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["name", "version"], name="codelist_name_version_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["name", "version"], name="codelist_name_version_unique")
+        ]
         ordering = ["name", "-loaded_at"]
 
     def __str__(self) -> str:

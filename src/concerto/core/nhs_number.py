@@ -42,8 +42,7 @@ def parse(value: str) -> str:
     expected = check_digit(digits[:9])
     if expected is None or expected != int(digits[9]):
         raise InvalidNHSNumber(
-            "This is not a valid NHS number: the check digit does not match. "
-            "Check it for a mistyped digit."
+            "This is not a valid NHS number: the check digit does not match. Check it for a mistyped digit."
         )
     return digits
 
@@ -70,7 +69,8 @@ def validate_nhs_number(value: str) -> None:
 
 
 def synthetic_from_serial(serial: int) -> str | None:
-    """The 999-range NHS number whose digits 4–9 are `serial` (0 ≤ serial < 1,000,000), if it has a valid check digit."""
+    """The 999-range NHS number whose digits 4–9 are `serial` (0 ≤ serial < 1,000,000),
+    or None when those digits have no valid check digit."""
     first_nine = f"999{serial:06d}"
     digit = check_digit(first_nine)
     return None if digit is None else f"{first_nine}{digit}"

@@ -33,16 +33,24 @@ ALLOWED_PARENTS: dict[str, set[str]] = {
 
 class Organisation(models.Model):
     code = models.CharField(
-        "ODS code", max_length=12, unique=True,
+        "ODS code",
+        max_length=12,
+        unique=True,
         help_text="ODS-style code, e.g. Y90001 (practice), U12345 (PCN), QHM (ICB).",
     )
     name = models.CharField(max_length=200)
     kind = models.CharField(max_length=20, choices=OrganisationKind.choices, db_index=True)
     team_type = models.CharField(max_length=20, choices=TeamType.choices, blank=True)
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
     # A CMHT is aligned to a PCN in the community mental health framework.
     aligned_pcn = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="aligned_teams",
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="aligned_teams",
         limit_choices_to={"kind": OrganisationKind.PCN},
     )
     postcode = models.CharField(max_length=8, blank=True)

@@ -13,22 +13,42 @@ from concerto.people.models import Ethnicity, Patient, Registration, Sex, User
 
 
 @transaction.atomic
-def create_staff_user(*, username: str, password: str, first_name: str = "", last_name: str = "",
-                      email: str = "", is_staff: bool = False) -> User:
+def create_staff_user(
+    *,
+    username: str,
+    password: str,
+    first_name: str = "",
+    last_name: str = "",
+    email: str = "",
+    is_staff: bool = False,
+) -> User:
     if User.objects.filter(username=username).exists():
         raise InvalidInput(f"A user called {username} already exists.")
     return User.objects.create_user(
-        username=username, password=password, first_name=first_name, last_name=last_name,
-        email=email, is_staff=is_staff,
+        username=username,
+        password=password,
+        first_name=first_name,
+        last_name=last_name,
+        email=email,
+        is_staff=is_staff,
     )
 
 
 @transaction.atomic
 def register_patient(
-    *, nhs_number_text: str, given_name: str, family_name: str, date_of_birth: dt.date,
-    sex: str, practice: Organisation, registered_on: dt.date,
-    ethnicity: str = Ethnicity.NOT_STATED, postcode: str = "", lsoa: str = "",
-    imd_decile: int | None = None, by: Membership,
+    *,
+    nhs_number_text: str,
+    given_name: str,
+    family_name: str,
+    date_of_birth: dt.date,
+    sex: str,
+    practice: Organisation,
+    registered_on: dt.date,
+    ethnicity: str = Ethnicity.NOT_STATED,
+    postcode: str = "",
+    lsoa: str = "",
+    imd_decile: int | None = None,
+    by: Membership,
 ) -> Patient:
     """Register a new patient at the acting member's practice."""
     if not has_permission(by, Permission.PATIENT_REGISTER) or by.organisation_id != practice.pk:
@@ -40,7 +60,9 @@ def register_patient(
     except nhs_number.InvalidNHSNumber as exc:
         raise InvalidInput(str(exc)) from exc
     if Patient.objects.filter(nhs_number=number).exists():
-        raise InvalidInput("A patient with this NHS number is already known; transfer their registration instead.")
+        raise InvalidInput(
+            "A patient with this NHS number is already known; transfer their registration instead."
+        )
     if sex not in Sex.values:
         raise InvalidInput(f"Unknown sex {sex!r}.")
     if ethnicity not in Ethnicity.values:
@@ -50,11 +72,22 @@ def register_patient(
     if date_of_birth > registered_on:
         raise InvalidInput("The registration date is before the date of birth.")
     patient = Patient.objects.create(
-        nhs_number=number, given_name=given_name.strip(), family_name=family_name.strip(),
-        date_of_birth=date_of_birth, sex=sex, ethnicity=ethnicity, postcode=postcode.upper().strip(),
-        lsoa=lsoa, imd_decile=imd_decile,
+        nhs_number=number,
+        given_name=given_name.strip(),
+        family_name=family_name.strip(),
+        date_of_birth=date_of_birth,
+        sex=sex,
+        ethnicity=ethnicity,
+        postcode=postcode.upper().strip(),
+        lsoa=lsoa,
+        imd_decile=imd_decile,
     )
     Registration.objects.create(patient=patient, practice=practice, start=registered_on)
-    audit.record(by=by, action=AuditAction.CREATE, what="patient_registration", patient=patient,
-                 detail={"practice": practice.code})
+    audit.record(
+        by=by,
+        action=AuditAction.CREATE,
+        what="patient_registration",
+        patient=patient,
+        detail={"practice": practice.code},
+    )
     return patient

@@ -55,17 +55,18 @@ class Ethnicity(models.TextChoices):
     @classmethod
     def group_of(cls, code: str) -> EthnicGroup:
         return {
-            "A": EthnicGroup.ASIAN, "B": EthnicGroup.BLACK, "M": EthnicGroup.MIXED,
-            "W": EthnicGroup.WHITE, "O": EthnicGroup.OTHER,
+            "A": EthnicGroup.ASIAN,
+            "B": EthnicGroup.BLACK,
+            "M": EthnicGroup.MIXED,
+            "W": EthnicGroup.WHITE,
+            "O": EthnicGroup.OTHER,
         }.get(code[:1], EthnicGroup.NOT_STATED)
 
 
 class Patient(models.Model):
     # Opaque identifier for URLs, so NHS numbers never appear in web server logs.
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    nhs_number = models.CharField(
-        "NHS number", max_length=10, unique=True, validators=[validate_nhs_number]
-    )
+    nhs_number = models.CharField("NHS number", max_length=10, unique=True, validators=[validate_nhs_number])
     given_name = models.CharField(max_length=100)
     family_name = models.CharField(max_length=100, db_index=True)
     date_of_birth = models.DateField(db_index=True)
@@ -113,7 +114,9 @@ class Registration(models.Model):
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="registrations")
     practice = models.ForeignKey(
-        "organisations.Organisation", on_delete=models.PROTECT, related_name="registrations",
+        "organisations.Organisation",
+        on_delete=models.PROTECT,
+        related_name="registrations",
         limit_choices_to={"kind": "gp_practice"},
     )
     start = models.DateField()
@@ -131,3 +134,6 @@ class Registration(models.Model):
             ),
         ]
         indexes = [models.Index(fields=["practice", "end"])]
+
+    def __str__(self) -> str:
+        return f"Patient {self.patient_id} at {self.practice_id} from {self.start} to {self.end or 'now'}"

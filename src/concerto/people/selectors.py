@@ -12,9 +12,7 @@ from concerto.people.models import Patient, Registration
 SEARCH_LIMIT = 50
 
 
-def search_patients(
-    *, by: Membership, text: str = "", date_of_birth: dt.date | None = None
-) -> list[Patient]:
+def search_patients(*, by: Membership, text: str = "", date_of_birth: dt.date | None = None) -> list[Patient]:
     """Patients the membership may see matching an NHS number, or name words and/or date of birth.
 
     Name words match the start of the given or family name, case-insensitively. At most
@@ -34,9 +32,14 @@ def search_patients(
         patients = patients.filter(date_of_birth=date_of_birth)
     found = list(patients.order_by("family_name", "given_name", "date_of_birth")[:SEARCH_LIMIT])
     audit.record(
-        by=by, action=AuditAction.SEARCH, what="patient_search",
-        detail={"text": text, "date_of_birth": date_of_birth.isoformat() if date_of_birth else None,
-                "patient_ids": [p.pk for p in found]},
+        by=by,
+        action=AuditAction.SEARCH,
+        what="patient_search",
+        detail={
+            "text": text,
+            "date_of_birth": date_of_birth.isoformat() if date_of_birth else None,
+            "patient_ids": [p.pk for p in found],
+        },
     )
     return found
 

@@ -24,8 +24,13 @@ def _check(by: Membership, patient: Patient, on: dt.date) -> None:
 
 @transaction.atomic
 def record_clinical_event(
-    *, patient: Patient, code: str, date: dt.date, value: Decimal | None = None,
-    unit: str = "", by: Membership,
+    *,
+    patient: Patient,
+    code: str,
+    date: dt.date,
+    value: Decimal | None = None,
+    unit: str = "",
+    by: Membership,
 ) -> ClinicalEvent:
     _check(by, patient, date)
     if not code.isdigit():
@@ -33,11 +38,21 @@ def record_clinical_event(
     if unit and value is None:
         raise InvalidInput("A unit needs a value.")
     event = ClinicalEvent.objects.create(
-        patient=patient, code=code, date=date, value=value, unit=unit,
-        source_organisation=by.organisation, recorded_at=clock.now(),
+        patient=patient,
+        code=code,
+        date=date,
+        value=value,
+        unit=unit,
+        source_organisation=by.organisation,
+        recorded_at=clock.now(),
     )
-    audit.record(by=by, action=AuditAction.CREATE, what="clinical_event", patient=patient,
-                 detail={"event_id": event.pk, "code": code})
+    audit.record(
+        by=by,
+        action=AuditAction.CREATE,
+        what="clinical_event",
+        patient=patient,
+        detail={"event_id": event.pk, "code": code},
+    )
     return event
 
 
@@ -49,6 +64,11 @@ def record_medication_issue(*, patient: Patient, code: str, date: dt.date, by: M
     issue = MedicationIssue.objects.create(
         patient=patient, code=code, date=date, source_organisation=by.organisation, recorded_at=clock.now()
     )
-    audit.record(by=by, action=AuditAction.CREATE, what="medication_issue", patient=patient,
-                 detail={"issue_id": issue.pk, "code": code})
+    audit.record(
+        by=by,
+        action=AuditAction.CREATE,
+        what="medication_issue",
+        patient=patient,
+        detail={"issue_id": issue.pk, "code": code},
+    )
     return issue

@@ -26,6 +26,9 @@ class ClinicalEvent(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.date} {self.code} {self.value if self.value is not None else ''}{self.unit}"
+
 
 class MedicationIssue(models.Model):
     """An issue of a dm+d product (VMP or AMP) to a patient."""
@@ -43,3 +46,6 @@ class MedicationIssue(models.Model):
             models.Index(fields=["patient", "date"]),
             models.Index(fields=["code", "date"]),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.code}"

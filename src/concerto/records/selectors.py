@@ -24,20 +24,39 @@ def _terms(codes: set[str]) -> dict[str, str]:
 
 def recent_events(patient: Patient, limit: int = 20) -> list[CodedRow]:
     events = list(
-        ClinicalEvent.objects.filter(patient=patient).select_related("source_organisation")
+        ClinicalEvent.objects.filter(patient=patient)
+        .select_related("source_organisation")
         .order_by("-date", "-id")[:limit]
     )
     terms = _terms({e.code for e in events})
-    return [CodedRow(e.date, e.code, terms.get(e.code, "Unknown code"), e.value, e.unit,
-                     e.source_organisation.name if e.source_organisation else "") for e in events]
+    return [
+        CodedRow(
+            e.date,
+            e.code,
+            terms.get(e.code, "Unknown code"),
+            e.value,
+            e.unit,
+            e.source_organisation.name if e.source_organisation else "",
+        )
+        for e in events
+    ]
 
 
 def recent_medications(patient: Patient, limit: int = 10) -> list[CodedRow]:
     issues = list(
-        MedicationIssue.objects.filter(patient=patient).select_related("source_organisation")
+        MedicationIssue.objects.filter(patient=patient)
+        .select_related("source_organisation")
         .order_by("-date", "-id")[:limit]
     )
     terms = _terms({i.code for i in issues})
-    return [CodedRow(i.date, i.code, terms.get(i.code, "Unknown product"), None, "",
-                     i.source_organisation.name if i.source_organisation else "") for i in issues]
-
+    return [
+        CodedRow(
+            i.date,
+            i.code,
+            terms.get(i.code, "Unknown product"),
+            None,
+            "",
+            i.source_organisation.name if i.source_organisation else "",
+        )
+        for i in issues
+    ]

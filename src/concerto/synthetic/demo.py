@@ -19,7 +19,7 @@ from concerto.people.actions import create_staff_user
 from concerto.people.models import Patient, User
 from concerto.records.models import ClinicalEvent
 
-DEMO_PASSWORD = "concerto-demo"  # synthetic data only; printed by `concerto demo`
+DEMO_PASSWORD = "concerto-demo"  # noqa: S105 (synthetic demo only; printed by `concerto demo`)
 DEMO_PATIENTS = 40_000
 DEMO_PRACTICES = 8
 DEMO_PCNS = 2
@@ -57,17 +57,22 @@ def ensure_demo_users() -> list[tuple[DemoUser, Membership]]:
     created = []
     for du in demo_users():
         user = User.objects.filter(username=du.username).first() or create_staff_user(
-            username=du.username, password=DEMO_PASSWORD, first_name=du.first_name,
-            last_name=du.last_name, is_staff=du.role == "system_admin",
+            username=du.username,
+            password=DEMO_PASSWORD,
+            first_name=du.first_name,
+            last_name=du.last_name,
+            is_staff=du.role == "system_admin",
         )
         organisation = Organisation.objects.get(code=du.organisation_code)
-        membership = access_actions.add_membership(user=user, organisation=organisation,
-                                                   role=du.role, by=None)
+        membership = access_actions.add_membership(
+            user=user, organisation=organisation, role=du.role, by=None
+        )
         created.append((du, membership))
     # The GP also works sessions for the PCN, to show choosing a membership at log-in.
     gp = User.objects.get(username="gp")
-    access_actions.add_membership(user=gp, organisation=Organisation.objects.get(code="U99001"),
-                                  role="pcn_mh_practitioner", by=None)
+    access_actions.add_membership(
+        user=gp, organisation=Organisation.objects.get(code="U99001"), role="pcn_mh_practitioner", by=None
+    )
     return created
 
 
@@ -82,7 +87,8 @@ def ensure_care_teams() -> int:
     mh_codes = get_codelist("smi_mh_cod_pcd2025").code_set
     smi_patients = list(
         Patient.objects.filter(
-            registrations__practice=gp.organisation, registrations__end__isnull=True,
+            registrations__practice=gp.organisation,
+            registrations__end__isnull=True,
             date_of_death__isnull=True,
             pk__in=ClinicalEvent.objects.filter(code__in=mh_codes).values("patient_id"),
         ).order_by("pk")[:30]
@@ -96,14 +102,14 @@ def ensure_care_teams() -> int:
         if i % 4 == 0:
             links.append((music, "Community music group"))
         for organisation, role_in_care in links:
-            if not CareTeamEntry.objects.filter(patient=patient, organisation=organisation,
-                                                end__isnull=True).exists():
-                access_actions.add_to_care_team(patient=patient, organisation=organisation,
-                                                role_in_care=role_in_care, start=start, by=gp)
+            if not CareTeamEntry.objects.filter(
+                patient=patient, organisation=organisation, end__isnull=True
+            ).exists():
+                access_actions.add_to_care_team(
+                    patient=patient, organisation=organisation, role_in_care=role_in_care, start=start, by=gp
+                )
                 added += 1
         for kind, agreed in ((OrganisationKind.LOCAL_AUTHORITY, i % 2 == 0), (OrganisationKind.VCSE, True)):
             if not Consent.objects.filter(patient=patient, organisation_kind=kind).exists():
-                access_actions.record_consent(patient=patient, organisation_kind=kind,
-                                              granted=agreed, by=gp)
+                access_actions.record_consent(patient=patient, organisation_kind=kind, granted=agreed, by=gp)
     return added
-

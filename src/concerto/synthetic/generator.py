@@ -65,14 +65,54 @@ AGE_BAND_SHARE = np.array(
     [5.3, 5.9, 6.1, 5.9, 5.8, 6.9, 7.3, 7.0, 6.7, 6.2, 6.6, 6.6, 6.0, 5.1, 4.6, 3.9, 2.5, 1.5, 0.7, 0.2]
 )
 # ONS 2021 ethnic categories (England), same order as people.models.Ethnicity, then "Z" not stated.
-ETHNICITY_CODES = np.array([
-    "A_BAN", "A_CHI", "A_IND", "A_PAK", "A_OTH", "B_AFR", "B_CAR", "B_OTH", "M_WAS", "M_WBA",
-    "M_WBC", "M_OTH", "W_BRI", "W_IRI", "W_GYP", "W_ROM", "W_OTH", "O_ARA", "O_OTH", "Z",
-])
-ETHNICITY_SHARE = np.array([
-    1.1, 0.7, 3.1, 2.7, 1.6, 2.5, 1.0, 0.5, 0.8, 0.4,
-    0.9, 0.7, 73.5, 0.9, 0.1, 0.2, 6.2, 0.6, 1.6, 5.0,
-])
+ETHNICITY_CODES = np.array(
+    [
+        "A_BAN",
+        "A_CHI",
+        "A_IND",
+        "A_PAK",
+        "A_OTH",
+        "B_AFR",
+        "B_CAR",
+        "B_OTH",
+        "M_WAS",
+        "M_WBA",
+        "M_WBC",
+        "M_OTH",
+        "W_BRI",
+        "W_IRI",
+        "W_GYP",
+        "W_ROM",
+        "W_OTH",
+        "O_ARA",
+        "O_OTH",
+        "Z",
+    ]
+)
+ETHNICITY_SHARE = np.array(
+    [
+        1.1,
+        0.7,
+        3.1,
+        2.7,
+        1.6,
+        2.5,
+        1.0,
+        0.5,
+        0.8,
+        0.4,
+        0.9,
+        0.7,
+        73.5,
+        0.9,
+        0.1,
+        0.2,
+        6.2,
+        0.6,
+        1.6,
+        5.0,
+    ]
+)
 GROUP_OF = {"A": "asian", "B": "black", "M": "mixed", "W": "white", "O": "other", "Z": "not_stated"}
 
 UNITS = {"bmi": "kg/m2", "bp": "mmHg", "cholesterol": "mmol/L", "hba1c": "mmol/mol", "alcohol": "U/week"}
@@ -113,8 +153,13 @@ class Codes:
             return np.array(sorted(c.code for c in active if label.get(c.code) == kind))
 
         def vmps(name: str) -> np.ndarray:
-            return np.array(sorted(c.code for c in codelists.get(name).codes if c.cluster in {
-                "SGA", "FGA", "LAI/depot"} or name.startswith("lithium")))
+            return np.array(
+                sorted(
+                    c.code
+                    for c in codelists.get(name).codes
+                    if c.cluster in {"SGA", "FGA", "LAI/depot"} or name.startswith("lithium")
+                )
+            )
 
         smoking = codelists.get("phc_smoking_pcd2025")
         codes = cls(
@@ -139,9 +184,11 @@ class Codes:
         )
         # Every fixed code must really be in its list: fail here rather than write unknown codes.
         for code, listname in [
-            (codes.bmi, "phc_bmi_pcd2025"), (codes.systolic, "phc_bp_systolic_diastolic_qof_opensafely"),
+            (codes.bmi, "phc_bmi_pcd2025"),
+            (codes.systolic, "phc_bp_systolic_diastolic_qof_opensafely"),
             (codes.diastolic, "phc_bp_systolic_diastolic_qof_opensafely"),
-            (codes.cholesterol, "phc_lipids_pcd2025"), (codes.hba1c, "phc_glucose_hba1c_pcd2025"),
+            (codes.cholesterol, "phc_lipids_pcd2025"),
+            (codes.hba1c, "phc_glucose_hba1c_pcd2025"),
             (codes.alcohol_units, "phc_alcohol_pcd2025"),
             (codes.lithium_stopped, "smi_review_careplan_exceptions_pcd2025"),
         ]:
@@ -151,6 +198,7 @@ class Codes:
 
 
 # --- NHS numbers ------------------------------------------------------------------------------
+
 
 def valid_999_numbers() -> np.ndarray:
     """Every valid NHS number in the 999 range (909,091 of them), ascending, as int64."""
@@ -165,6 +213,7 @@ def valid_999_numbers() -> np.ndarray:
 
 # --- the generator ----------------------------------------------------------------------------
 
+
 class _Events:
     """Accumulates coded rows as arrays, concatenated once at the end."""
 
@@ -175,13 +224,15 @@ class _Events:
         n = len(patient_idx)
         if n == 0:
             return
-        self.parts.append({
-            "patient_idx": np.asarray(patient_idx),
-            "code": np.broadcast_to(np.asarray(code, dtype=object), (n,)),
-            "date": np.asarray(date, dtype="datetime64[D]"),
-            "value": np.full(n, np.nan) if value is None else np.round(np.asarray(value, dtype=float), 1),
-            "unit": np.broadcast_to(np.asarray(unit, dtype=object), (n,)),
-        })
+        self.parts.append(
+            {
+                "patient_idx": np.asarray(patient_idx),
+                "code": np.broadcast_to(np.asarray(code, dtype=object), (n,)),
+                "date": np.asarray(date, dtype="datetime64[D]"),
+                "value": np.full(n, np.nan) if value is None else np.round(np.asarray(value, dtype=float), 1),
+                "unit": np.broadcast_to(np.asarray(unit, dtype=object), (n,)),
+            }
+        )
 
     def concat(self) -> dict[str, np.ndarray]:
         return {k: np.concatenate([p[k] for p in self.parts]) for k in self.parts[0]}
@@ -212,8 +263,10 @@ def generate(config: SynthConfig, progress: Progress | None = None) -> dict[str,
     lsoa = np.char.add("E0199", np.char.zfill(lsoa_index.astype(str), 4))
     # "DM" is not a real postcode area, so synthetic postcodes can never point at a real street.
     letters = np.array(list("ABDEFGHJLNPQRSTUWXYZ"))
-    inward = np.char.add(np.char.add((lsoa_local % 10).astype(str), letters[rng.integers(0, 20, n)]),
-                         letters[rng.integers(0, 20, n)])
+    inward = np.char.add(
+        np.char.add((lsoa_local % 10).astype(str), letters[rng.integers(0, 20, n)]),
+        letters[rng.integers(0, 20, n)],
+    )
     postcode = np.char.add(np.char.add("DM", (1 + practice % 99).astype(str)), np.char.add(" ", inward))
 
     band = rng.choice(len(AGE_BAND_SHARE), n, p=AGE_BAND_SHARE / AGE_BAND_SHARE.sum())
@@ -287,26 +340,32 @@ def generate(config: SynthConfig, progress: Progress | None = None) -> dict[str,
     events.add(s, dx_code, dx_date)
     repeat = rng.random(len(s)) < 0.35  # diagnosis re-coded at a later review
     span = np.maximum((last_day[s] - dx_date) / DAY, 1)
-    events.add(s[repeat], dx_code[repeat],
-               dx_date[repeat] + (rng.uniform(0, 1, repeat.sum()) * span[repeat]).astype("timedelta64[D]"))
+    events.add(
+        s[repeat],
+        dx_code[repeat],
+        dx_date[repeat] + (rng.uniform(0, 1, repeat.sum()) * span[repeat]).astype("timedelta64[D]"),
+    )
     remits = (rng.random(len(s)) < 0.09) & (span > 60)
     rem_date = dx_date + (np.maximum(span * rng.uniform(0.4, 1.0, len(s)), 1)).astype("timedelta64[D]")
     rem_date = np.minimum(rem_date, last_day[s])
     events.add(s[remits], rng.choice(codes.remission, remits.sum()), rem_date[remits])
     relapse = remits & (rng.random(len(s)) < 0.12) & (last_day[s] - rem_date > 30 * DAY)
-    events.add(s[relapse], dx_code[relapse],
-               rem_date[relapse] + rng.integers(1, 30, relapse.sum()) * DAY)
+    events.add(s[relapse], dx_code[relapse], rem_date[relapse] + rng.integers(1, 30, relapse.sum()) * DAY)
 
     step("medication")
     bipolar = kind == 1
     on_lithium = bipolar & (rng.random(len(s)) < 0.3)
     lithium_stopped = on_lithium & (rng.random(len(s)) < 0.12)
     on_antipsychotic = rng.random(len(s)) < np.where(remits & ~relapse, 0.35, 0.78)
-    _monthly_issues(meds, rng, s[on_antipsychotic], last_day[s][on_antipsychotic],
-                    _pick_antipsychotic(rng, codes, on_antipsychotic.sum()))
+    _monthly_issues(
+        meds,
+        rng,
+        s[on_antipsychotic],
+        last_day[s][on_antipsychotic],
+        _pick_antipsychotic(rng, codes, int(on_antipsychotic.sum())),
+    )
     li_end = np.where(lithium_stopped, last_day[s] - rng.integers(190, 330, len(s)) * DAY, last_day[s])
-    _monthly_issues(meds, rng, s[on_lithium], li_end[on_lithium],
-                    rng.choice(codes.lithium, on_lithium.sum()))
+    _monthly_issues(meds, rng, s[on_lithium], li_end[on_lithium], rng.choice(codes.lithium, on_lithium.sum()))
     events.add(s[lithium_stopped], codes.lithium_stopped, li_end[lithium_stopped] + 7 * DAY)
     # Case-finding population: antipsychotics or lithium with no SMI diagnosis.
     others = idx[adult & ~smi & alive]
@@ -326,25 +385,45 @@ def generate(config: SynthConfig, progress: Progress | None = None) -> dict[str,
     events.add(routine, codes.systolic, when, sbp, UNITS["bp"])
     events.add(routine, codes.diastolic, when, sbp * 0.6 + rng.normal(2, 7, len(routine)), UNITS["bp"])
     bmi_people = routine[rng.random(len(routine)) < 0.6]
-    events.add(bmi_people, codes.bmi, as_of - rng.integers(0, 1095, len(bmi_people)) * DAY,
-               np.clip(rng.normal(27.5, 5, len(bmi_people)), 15, 60), UNITS["bmi"])
+    events.add(
+        bmi_people,
+        codes.bmi,
+        as_of - rng.integers(0, 1095, len(bmi_people)) * DAY,
+        np.clip(rng.normal(27.5, 5, len(bmi_people)), 15, 60),
+        UNITS["bmi"],
+    )
 
     step("assembling tables")
     patient_id = np.arange(1, n + 1, dtype=np.int64)
     practice_of = np.asarray(practice_codes, dtype=object)
     tables = {
         "organisations": orgs,
-        "patients": _table("patients", {
-            "patient_id": patient_id, "nhs_number": nhs, "given_name": given, "family_name": family,
-            "date_of_birth": dob, "sex": sex, "ethnicity": ethnicity, "ethnic_group": ethnic_group,
-            "postcode": postcode, "lsoa": lsoa, "imd_decile": imd_decile, "date_of_death": death,
-        }),
-        "registrations": _table("registrations", {
-            "patient_id": np.concatenate([patient_id, patient_id[moved]]),
-            "practice_code": np.concatenate([practice_of[practice], practice_of[prev_practice[moved]]]),
-            "start_date": np.concatenate([reg_start, prev_start[moved]]),
-            "end_date": np.concatenate([reg_end, prev_end[moved]]),
-        }),
+        "patients": _table(
+            "patients",
+            {
+                "patient_id": patient_id,
+                "nhs_number": nhs,
+                "given_name": given,
+                "family_name": family,
+                "date_of_birth": dob,
+                "sex": sex,
+                "ethnicity": ethnicity,
+                "ethnic_group": ethnic_group,
+                "postcode": postcode,
+                "lsoa": lsoa,
+                "imd_decile": imd_decile,
+                "date_of_death": death,
+            },
+        ),
+        "registrations": _table(
+            "registrations",
+            {
+                "patient_id": np.concatenate([patient_id, patient_id[moved]]),
+                "practice_code": np.concatenate([practice_of[practice], practice_of[prev_practice[moved]]]),
+                "start_date": np.concatenate([reg_start, prev_start[moved]]),
+                "end_date": np.concatenate([reg_end, prev_end[moved]]),
+            },
+        ),
     }
     for name, acc in (("clinical_events", events), ("medications", meds)):
         cols = acc.concat()
@@ -367,8 +446,9 @@ def _pick_antipsychotic(rng: np.random.Generator, codes: Codes, k: int) -> np.nd
     return out
 
 
-def _monthly_issues(meds: _Events, rng: np.random.Generator, who: np.ndarray, last: np.ndarray,
-                    product: np.ndarray) -> None:
+def _monthly_issues(
+    meds: _Events, rng: np.random.Generator, who: np.ndarray, last: np.ndarray, product: np.ndarray
+) -> None:
     """Twelve months of repeat issues, every ~28 days, ending at `last` (stop or today)."""
     if len(who) == 0:
         return
@@ -379,8 +459,14 @@ def _monthly_issues(meds: _Events, rng: np.random.Generator, who: np.ndarray, la
     meds.add(who[reps], product[reps], dates)
 
 
-def _physical_health(events: _Events, rng: np.random.Generator, codes: Codes, who: np.ndarray,
-                     as_of: np.datetime64, full_check_rate: float) -> None:
+def _physical_health(
+    events: _Events,
+    rng: np.random.Generator,
+    codes: Codes,
+    who: np.ndarray,
+    as_of: np.datetime64,
+    full_check_rate: float,
+) -> None:
     """The six elements for people on the register: this year's check (most elements, on one
     day) for `full_check_rate` of them, occasional elements for the rest, and last year's check."""
     m = len(who)
@@ -410,46 +496,148 @@ def _physical_health(events: _Events, rng: np.random.Generator, codes: Codes, wh
 
 def _organisations(config: SynthConfig) -> tuple[pa.Table, list[str]]:
     icb = config.icb_code
-    rows: list[dict] = [dict(code=icb, name=config.icb_name, kind="icb", team_type="", parent_code="",
-                             aligned_pcn_code="", postcode="DM1 1AA")]
+    rows: list[dict] = [
+        dict(
+            code=icb,
+            name=config.icb_name,
+            kind="icb",
+            team_type="",
+            parent_code="",
+            aligned_pcn_code="",
+            postcode="DM1 1AA",
+        )
+    ]
     pcn_codes = [f"U{99000 + i + 1}" for i in range(config.n_pcns)]
-    towns = ["Northgate", "Riverside", "Eastfield", "Westbrook", "Hillcrest", "Southmead", "Oakwood",
-             "Millbrook", "Ashford Vale", "Kingsley", "Brookside", "Fairview"]
+    towns = [
+        "Northgate",
+        "Riverside",
+        "Eastfield",
+        "Westbrook",
+        "Hillcrest",
+        "Southmead",
+        "Oakwood",
+        "Millbrook",
+        "Ashford Vale",
+        "Kingsley",
+        "Brookside",
+        "Fairview",
+    ]
     for i, code in enumerate(pcn_codes):
-        rows.append(dict(code=code, name=f"{towns[i % len(towns)]}{'' if i < len(towns) else f' {i // len(towns) + 1}'} PCN",
-                         kind="pcn", team_type="", parent_code=icb, aligned_pcn_code="", postcode=""))
+        rows.append(
+            dict(
+                code=code,
+                name=f"{_nth(towns, i)} PCN",
+                kind="pcn",
+                team_type="",
+                parent_code=icb,
+                aligned_pcn_code="",
+                postcode="",
+            )
+        )
     practice_codes = []
-    streets = ["High Street", "Park Road", "Station Road", "Church Lane", "Mill Lane", "Victoria Road",
-               "The Green", "Queens Road", "Market Place", "Bridge Street"]
+    streets = [
+        "High Street",
+        "Park Road",
+        "Station Road",
+        "Church Lane",
+        "Mill Lane",
+        "Victoria Road",
+        "The Green",
+        "Queens Road",
+        "Market Place",
+        "Bridge Street",
+    ]
     for i in range(config.n_practices):
         code = f"Z{90000 + i + 1:05d}"
         pcn = pcn_codes[i * config.n_pcns // config.n_practices]
         practice_codes.append(code)
-        rows.append(dict(code=code, name=f"{streets[i % len(streets)]} Surgery{'' if i < len(streets) else f' {i // len(streets) + 1}'}",
-                         kind="gp_practice", team_type="", parent_code=pcn, aligned_pcn_code="",
-                         postcode=f"DM{1 + i % 99} 1AA"))
+        rows.append(
+            dict(
+                code=code,
+                name=_nth([f"{street} Surgery" for street in streets], i),
+                kind="gp_practice",
+                team_type="",
+                parent_code=pcn,
+                aligned_pcn_code="",
+                postcode=f"DM{1 + i % 99} 1AA",
+            )
+        )
     trust = "RZZ"
-    rows.append(dict(code=trust, name="Demo Mental Health NHS Foundation Trust", kind="mh_trust",
-                     team_type="", parent_code=icb, aligned_pcn_code="", postcode=""))
+    rows.append(
+        dict(
+            code=trust,
+            name="Demo Mental Health NHS Foundation Trust",
+            kind="mh_trust",
+            team_type="",
+            parent_code=icb,
+            aligned_pcn_code="",
+            postcode="",
+        )
+    )
     for i, pcn in enumerate(pcn_codes):
-        rows.append(dict(code=f"{trust}C{i + 1:02d}", name=f"{rows[1 + i]['name'].removesuffix(' PCN')} Community Mental Health Team",
-                         kind="mh_team", team_type="cmht", parent_code=trust, aligned_pcn_code=pcn, postcode=""))
+        rows.append(
+            dict(
+                code=f"{trust}C{i + 1:02d}",
+                name=f"{rows[1 + i]['name'].removesuffix(' PCN')} Community Mental Health Team",
+                kind="mh_team",
+                team_type="cmht",
+                parent_code=trust,
+                aligned_pcn_code=pcn,
+                postcode="",
+            )
+        )
     for suffix, team_type, name in [
         ("E01", "eip", "Early Intervention in Psychosis Service"),
         ("I01", "ips", "IPS Employment Service"),
         ("X01", "crisis", "Crisis Resolution and Home Treatment Team"),
         ("P01", "psych_therapies", "Psychological Therapies for Psychosis"),
     ]:
-        rows.append(dict(code=f"{trust}{suffix}", name=name, kind="mh_team", team_type=team_type,
-                         parent_code=trust, aligned_pcn_code="", postcode=""))
-    rows.append(dict(code="LA999", name="Demo Borough Council Adult Social Care", kind="local_authority",
-                     team_type="", parent_code=icb, aligned_pcn_code="", postcode=""))
-    for code, name in [("VCS01", "Demo Mind"), ("VCS02", "Harmony Community Music"),
-                       ("VCS03", "Peer Support Network")]:
-        rows.append(dict(code=code, name=name, kind="vcse", team_type="", parent_code=icb,
-                         aligned_pcn_code="", postcode=""))
+        rows.append(
+            dict(
+                code=f"{trust}{suffix}",
+                name=name,
+                kind="mh_team",
+                team_type=team_type,
+                parent_code=trust,
+                aligned_pcn_code="",
+                postcode="",
+            )
+        )
+    rows.append(
+        dict(
+            code="LA999",
+            name="Demo Borough Council Adult Social Care",
+            kind="local_authority",
+            team_type="",
+            parent_code=icb,
+            aligned_pcn_code="",
+            postcode="",
+        )
+    )
+    for code, name in [
+        ("VCS01", "Demo Mind"),
+        ("VCS02", "Harmony Community Music"),
+        ("VCS03", "Peer Support Network"),
+    ]:
+        rows.append(
+            dict(
+                code=code,
+                name=name,
+                kind="vcse",
+                team_type="",
+                parent_code=icb,
+                aligned_pcn_code="",
+                postcode="",
+            )
+        )
     table = pa.Table.from_pylist(rows, schema=SCHEMA["organisations"])
     return table, practice_codes
+
+
+def _nth(names: list[str], i: int) -> str:
+    """The i-th name, numbered once the list runs out: 'Park Road Surgery', … 'Park Road Surgery 2'."""
+    base = names[i % len(names)]
+    return base if i < len(names) else f"{base} {i // len(names) + 1}"
 
 
 def _table(name: str, data: dict[str, np.ndarray]) -> pa.Table:
@@ -458,8 +646,7 @@ def _table(name: str, data: dict[str, np.ndarray]) -> pa.Table:
     for f in schema:
         values = data[f.name]
         if pa.types.is_date32(f.type):
-            arrays.append(pa.array(values.astype("datetime64[D]"), type=pa.date32(),
-                                   mask=np.isnat(values)))
+            arrays.append(pa.array(values.astype("datetime64[D]"), type=pa.date32(), mask=np.isnat(values)))
         elif pa.types.is_floating(f.type):
             arrays.append(pa.array(values, type=f.type, mask=np.isnan(values)))
         elif pa.types.is_dictionary(f.type):

@@ -41,11 +41,13 @@ class LoadSummary:
     medications: int = 0
 
 
-def _insert(table: str, columns: Sequence[str], rows: Iterable[tuple], advance: Advance,
-            batch: int = 20_000) -> int:
+def _insert(
+    table: str, columns: Sequence[str], rows: Iterable[tuple], advance: Advance, batch: int = 20_000
+) -> int:
     count = 0
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            # Table and column names come from model metadata, never from input.
             sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
             with cursor.cursor.copy(sql) as copy:
                 for row in rows:
@@ -55,7 +57,8 @@ def _insert(table: str, columns: Sequence[str], rows: Iterable[tuple], advance: 
                         advance(batch)
             advance(count % batch)
             return count
-        sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})"
+        placeholders = ", ".join(["%s"] * len(columns))
+        sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})"  # noqa: S608
         chunk: list[tuple] = []
         for row in rows:
             chunk.append(row)
@@ -84,8 +87,12 @@ def _organisations(directory: Path) -> tuple[dict[str, int], int]:
             if r["parent_code"] and parent is None:
                 continue
             existing[r["code"]] = create_organisation(
-                code=r["code"], name=r["name"], kind=r["kind"], team_type=r["team_type"] or "",
-                parent=parent, aligned_pcn=existing.get(r["aligned_pcn_code"] or ""),
+                code=r["code"],
+                name=r["name"],
+                kind=r["kind"],
+                team_type=r["team_type"] or "",
+                parent=parent,
+                aligned_pcn=existing.get(r["aligned_pcn_code"] or ""),
                 postcode=r["postcode"] or "",
             )
             created += 1
@@ -114,7 +121,7 @@ def load_extract(directory: Path, *, advance: Advance | None = None) -> LoadSumm
     summary.patients_without_nhs_number = len(nhs) - len(loadable)
     numbers = [nhs[i] for i in loadable]
     for start in range(0, len(numbers), 5_000):
-        clash = Patient.objects.filter(nhs_number__in=numbers[start:start + 5_000]).first()
+        clash = Patient.objects.filter(nhs_number__in=numbers[start : start + 5_000]).first()
         if clash is not None:
             raise InvalidInput(
                 f"NHS number {clash.nhs_number} is already in the database: this extract (or one "
@@ -131,12 +138,37 @@ def load_extract(directory: Path, *, advance: Advance | None = None) -> LoadSumm
 
     summary.patients = _insert(
         Patient._meta.db_table,
-        ["id", "public_id", "nhs_number", "given_name", "family_name", "date_of_birth", "sex",
-         "ethnicity", "postcode", "lsoa", "imd_decile", "date_of_death"],
-        ((cols["patient_id"][i] + offset, public_id_of(nhs[i]), nhs[i],
-          cols["given_name"][i], cols["family_name"][i], cols["date_of_birth"][i], cols["sex"][i],
-          cols["ethnicity"][i], cols["postcode"][i] or "", cols["lsoa"][i] or "",
-          cols["imd_decile"][i], cols["date_of_death"][i]) for i in loadable),
+        [
+            "id",
+            "public_id",
+            "nhs_number",
+            "given_name",
+            "family_name",
+            "date_of_birth",
+            "sex",
+            "ethnicity",
+            "postcode",
+            "lsoa",
+            "imd_decile",
+            "date_of_death",
+        ],
+        (
+            (
+                cols["patient_id"][i] + offset,
+                public_id_of(nhs[i]),
+                nhs[i],
+                cols["given_name"][i],
+                cols["family_name"][i],
+                cols["date_of_birth"][i],
+                cols["sex"][i],
+                cols["ethnicity"][i],
+                cols["postcode"][i] or "",
+                cols["lsoa"][i] or "",
+                cols["imd_decile"][i],
+                cols["date_of_death"][i],
+            )
+            for i in loadable
+        ),
         advance,
     )
 
@@ -146,24 +178,36 @@ def load_extract(directory: Path, *, advance: Advance | None = None) -> LoadSumm
         return ((pid, *rest) for pid, *rest in zip(*data, strict=True) if pid in known)
 
     summary.registrations = _insert(
-        Registration._meta.db_table, ["patient_id", "practice_id", "start", '"end"'],
-        ((pid + offset, org_id[practice], start, end)
-         for pid, practice, start, end in rows_of(
-             "registrations", ["patient_id", "practice_code", "start_date", "end_date"])),
+        Registration._meta.db_table,
+        ["patient_id", "practice_id", "start", '"end"'],
+        (
+            (pid + offset, org_id[practice], start, end)
+            for pid, practice, start, end in rows_of(
+                "registrations", ["patient_id", "practice_code", "start_date", "end_date"]
+            )
+        ),
         advance,
     )
     summary.clinical_events = _insert(
         ClinicalEvent._meta.db_table,
         ["patient_id", "code", "date", "value", "unit", "source_organisation_id"],
-        ((pid + offset, code, date, value, (unit or "") if value is not None else "", org_id.get(src))
-         for pid, code, date, value, unit, src in rows_of(
-             "clinical_events", ["patient_id", "code", "date", "value", "unit", "source_org_code"])),
+        (
+            (pid + offset, code, date, value, (unit or "") if value is not None else "", org_id.get(src))
+            for pid, code, date, value, unit, src in rows_of(
+                "clinical_events", ["patient_id", "code", "date", "value", "unit", "source_org_code"]
+            )
+        ),
         advance,
     )
     summary.medications = _insert(
-        MedicationIssue._meta.db_table, ["patient_id", "code", "date", "source_organisation_id"],
-        ((pid + offset, code, date, org_id.get(src))
-         for pid, code, date, src in rows_of("medications", ["patient_id", "code", "date", "source_org_code"])),
+        MedicationIssue._meta.db_table,
+        ["patient_id", "code", "date", "source_organisation_id"],
+        (
+            (pid + offset, code, date, org_id.get(src))
+            for pid, code, date, src in rows_of(
+                "medications", ["patient_id", "code", "date", "source_org_code"]
+            )
+        ),
         advance,
     )
     if connection.vendor == "postgresql":
@@ -172,6 +216,10 @@ def load_extract(directory: Path, *, advance: Advance | None = None) -> LoadSumm
                 no_style(), [Patient, Registration, ClinicalEvent, MedicationIssue]
             ):
                 cursor.execute(sql)
-    audit.record(by=None, action=AuditAction.CREATE, what="bulk_load",
-                 detail={"source": str(directory), **summary.__dict__})
+    audit.record(
+        by=None,
+        action=AuditAction.CREATE,
+        what="bulk_load",
+        detail={"source": str(directory), **summary.__dict__},
+    )
     return summary

@@ -9,29 +9,57 @@ import pyarrow as pa
 CODE = pa.dictionary(pa.int32(), pa.string())
 
 SCHEMA: dict[str, pa.Schema] = {
-    "organisations": pa.schema([
-        ("code", pa.string()), ("name", pa.string()), ("kind", pa.string()),
-        ("team_type", pa.string()), ("parent_code", pa.string()),
-        ("aligned_pcn_code", pa.string()), ("postcode", pa.string()),
-    ]),
-    "patients": pa.schema([
-        ("patient_id", pa.int64()), ("nhs_number", pa.string()),
-        ("given_name", pa.string()), ("family_name", pa.string()),
-        ("date_of_birth", pa.date32()), ("sex", pa.string()),
-        ("ethnicity", pa.string()), ("ethnic_group", pa.string()),
-        ("postcode", pa.string()), ("lsoa", pa.string()), ("imd_decile", pa.int8()),
-        ("date_of_death", pa.date32()),
-    ]),
-    "registrations": pa.schema([
-        ("patient_id", pa.int64()), ("practice_code", CODE),
-        ("start_date", pa.date32()), ("end_date", pa.date32()),
-    ]),
-    "clinical_events": pa.schema([
-        ("patient_id", pa.int64()), ("code", CODE), ("date", pa.date32()),
-        ("value", pa.float64()), ("unit", CODE), ("source_org_code", CODE),
-    ]),
-    "medications": pa.schema([
-        ("patient_id", pa.int64()), ("code", CODE), ("date", pa.date32()),
-        ("source_org_code", CODE),
-    ]),
+    "organisations": pa.schema(
+        [
+            ("code", pa.string()),
+            ("name", pa.string()),
+            ("kind", pa.string()),
+            ("team_type", pa.string()),
+            ("parent_code", pa.string()),
+            ("aligned_pcn_code", pa.string()),
+            ("postcode", pa.string()),
+        ]
+    ),
+    "patients": pa.schema(
+        [
+            ("patient_id", pa.int64()),
+            ("nhs_number", pa.string()),
+            ("given_name", pa.string()),
+            ("family_name", pa.string()),
+            ("date_of_birth", pa.date32()),
+            ("sex", pa.string()),
+            ("ethnicity", pa.string()),
+            ("ethnic_group", pa.string()),
+            ("postcode", pa.string()),
+            ("lsoa", pa.string()),
+            ("imd_decile", pa.int8()),
+            ("date_of_death", pa.date32()),
+        ]
+    ),
+    "registrations": pa.schema(
+        [
+            ("patient_id", pa.int64()),
+            ("practice_code", CODE),
+            ("start_date", pa.date32()),
+            ("end_date", pa.date32()),
+        ]
+    ),
+    "clinical_events": pa.schema(
+        [
+            ("patient_id", pa.int64()),
+            ("code", CODE),
+            ("date", pa.date32()),
+            ("value", pa.float64()),
+            ("unit", CODE),
+            ("source_org_code", CODE),
+        ]
+    ),
+    "medications": pa.schema(
+        [
+            ("patient_id", pa.int64()),
+            ("code", CODE),
+            ("date", pa.date32()),
+            ("source_org_code", CODE),
+        ]
+    ),
 }

@@ -7,7 +7,9 @@ from concerto.core import nhs_number
 
 class PatientSearchForm(forms.Form):
     q = forms.CharField(
-        label="NHS number or name", required=False, max_length=100,
+        label="NHS number or name",
+        required=False,
+        max_length=100,
         help_text="For example, 999 123 4560 or 'Smith John'",
     )
     dob_day = forms.IntegerField(label="Day", required=False, min_value=1, max_value=31)
@@ -28,7 +30,7 @@ class PatientSearchForm(forms.Form):
         return text
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or {}
         parts = [data.get("dob_day"), data.get("dob_month"), data.get("dob_year")]
         data["date_of_birth"] = None
         if any(p is not None for p in parts):

@@ -1,12 +1,12 @@
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
 from concerto.access.decorators import membership_required, patient_view, require_permission
-from concerto.access.middleware import SESSION_KEY
+from concerto.access.middleware import SESSION_KEY, ActingRequest, MemberRequest
 from concerto.access.permissions import Permission
 from concerto.access.policy import has_permission
 from concerto.access.selectors import memberships_for
@@ -21,7 +21,7 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
 
-def _safe_next(request: HttpRequest, default: str) -> str:
+def _safe_next(request: ActingRequest, default: str) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
     if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         return target
@@ -30,7 +30,7 @@ def _safe_next(request: HttpRequest, default: str) -> str:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def choose_membership(request: HttpRequest) -> HttpResponse:
+def choose_membership(request: ActingRequest) -> HttpResponse:
     memberships = memberships_for(request.user)
     if request.method == "POST":
         chosen = next((m for m in memberships if str(m.pk) == request.POST.get("membership")), None)
@@ -44,42 +44,55 @@ def choose_membership(request: HttpRequest) -> HttpResponse:
         if len(memberships) == 1 and request.membership is None:
             request.session[SESSION_KEY] = memberships[0].pk
             return redirect(_safe_next(request, "home"))
-    return render(request, "web/choose_membership.html",
-                  {"memberships": memberships, "error": error, "next": _safe_next(request, "")})
+    return render(
+        request,
+        "web/choose_membership.html",
+        {"memberships": memberships, "error": error, "next": _safe_next(request, "")},
+    )
 
 
 @membership_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: MemberRequest) -> HttpResponse:
     role = request.membership.role_definition
-    return render(request, "web/home.html", {
-        "role": role,
-        "can_search": has_permission(request.membership, Permission.PATIENT_SEARCH),
-        "can_view_aggregates": has_permission(request.membership, Permission.AGGREGATES_VIEW),
-        "can_admin": has_permission(request.membership, Permission.REFERENCE_DATA_ADMIN),
-        "search_form": PatientSearchForm(),
-    })
+    return render(
+        request,
+        "web/home.html",
+        {
+            "role": role,
+            "can_search": has_permission(request.membership, Permission.PATIENT_SEARCH),
+            "can_view_aggregates": has_permission(request.membership, Permission.AGGREGATES_VIEW),
+            "can_admin": has_permission(request.membership, Permission.REFERENCE_DATA_ADMIN),
+            "search_form": PatientSearchForm(),
+        },
+    )
 
 
 @require_permission(Permission.PATIENT_SEARCH)
-def patient_search(request: HttpRequest) -> HttpResponse:
+def patient_search(request: MemberRequest) -> HttpResponse:
     form = PatientSearchForm(request.GET or None)
     results: list[Patient] | None = None
     if form.is_bound and form.is_valid():
         results = people.search_patients(
-            by=request.membership, text=form.cleaned_data["q"],
+            by=request.membership,
+            text=form.cleaned_data["q"],
             date_of_birth=form.cleaned_data["date_of_birth"],
         )
-    return render(request, "web/patient_search.html", {"form": form, "results": results,
-                                                         "limit": people.SEARCH_LIMIT})
+    return render(
+        request, "web/patient_search.html", {"form": form, "results": results, "limit": people.SEARCH_LIMIT}
+    )
 
 
 @patient_view(Permission.PATIENT_VIEW_DEMOGRAPHICS, what="patient_summary")
-def patient_summary(request: HttpRequest, patient: Patient) -> HttpResponse:
+def patient_summary(request: MemberRequest, patient: Patient) -> HttpResponse:
     show_clinical = has_permission(request.membership, Permission.PATIENT_VIEW_CLINICAL)
-    return render(request, "web/patient_summary.html", {
-        "patient": patient,
-        "registration": people.current_registration(patient),
-        "show_clinical": show_clinical,
-        "events": records.recent_events(patient) if show_clinical else [],
-        "medications": records.recent_medications(patient) if show_clinical else [],
-    })
+    return render(
+        request,
+        "web/patient_summary.html",
+        {
+            "patient": patient,
+            "registration": people.current_registration(patient),
+            "show_clinical": show_clinical,
+            "events": records.recent_events(patient) if show_clinical else [],
+            "medications": records.recent_medications(patient) if show_clinical else [],
+        },
+    )

@@ -5,65 +5,144 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('organisations', '0001_initial'),
+        ("organisations", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AuditEvent',
+            name="AuditEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(db_index=True)),
-                ('user_id', models.BigIntegerField(null=True)),
-                ('username', models.CharField(max_length=150)),
-                ('membership_id', models.BigIntegerField(null=True)),
-                ('organisation_code', models.CharField(blank=True, max_length=12)),
-                ('role', models.CharField(blank=True, max_length=40)),
-                ('patient_id', models.BigIntegerField(db_index=True, null=True)),
-                ('nhs_number', models.CharField(blank=True, max_length=10)),
-                ('action', models.CharField(choices=[('view', 'Viewed'), ('search', 'Searched'), ('create', 'Created'), ('update', 'Updated'), ('denied', 'Denied')], max_length=10)),
-                ('what', models.CharField(help_text='What was read or written, e.g. patient_summary', max_length=100)),
-                ('detail', models.JSONField(blank=True, default=dict)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("at", models.DateTimeField(db_index=True)),
+                ("user_id", models.BigIntegerField(null=True)),
+                ("username", models.CharField(max_length=150)),
+                ("membership_id", models.BigIntegerField(null=True)),
+                ("organisation_code", models.CharField(blank=True, max_length=12)),
+                ("role", models.CharField(blank=True, max_length=40)),
+                ("patient_id", models.BigIntegerField(db_index=True, null=True)),
+                ("nhs_number", models.CharField(blank=True, max_length=10)),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("view", "Viewed"),
+                            ("search", "Searched"),
+                            ("create", "Created"),
+                            ("update", "Updated"),
+                            ("denied", "Denied"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "what",
+                    models.CharField(
+                        help_text="What was read or written, e.g. patient_summary", max_length=100
+                    ),
+                ),
+                ("detail", models.JSONField(blank=True, default=dict)),
             ],
             options={
-                'ordering': ['-at', '-id'],
+                "ordering": ["-at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Consent',
+            name="Consent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('organisation_kind', models.CharField(choices=[('icb', 'Integrated care board'), ('pcn', 'Primary care network'), ('gp_practice', 'GP practice'), ('mh_trust', 'Mental health trust'), ('mh_team', 'Mental health team'), ('local_authority', 'Local authority'), ('vcse', 'Voluntary, community or social enterprise organisation')], max_length=20)),
-                ('granted', models.BooleanField()),
-                ('recorded_at', models.DateTimeField()),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "organisation_kind",
+                    models.CharField(
+                        choices=[
+                            ("icb", "Integrated care board"),
+                            ("pcn", "Primary care network"),
+                            ("gp_practice", "GP practice"),
+                            ("mh_trust", "Mental health trust"),
+                            ("mh_team", "Mental health team"),
+                            ("local_authority", "Local authority"),
+                            ("vcse", "Voluntary, community or social enterprise organisation"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("granted", models.BooleanField()),
+                ("recorded_at", models.DateTimeField()),
             ],
         ),
         migrations.CreateModel(
-            name='Membership',
+            name="Membership",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('gp', 'GP'), ('practice_nurse', 'Practice nurse'), ('practice_admin', 'Practice administrator'), ('pcn_mh_practitioner', 'PCN mental health practitioner'), ('key_worker', 'Key worker / care coordinator'), ('cmh_clinician', 'Community mental health clinician'), ('team_manager', 'Team manager'), ('link_worker', 'Social prescribing link worker'), ('la_social_worker', 'Local authority social worker'), ('vcse_worker', 'VCSE worker'), ('icb_analyst', 'ICB analyst'), ('system_admin', 'System administrator')], max_length=40)),
-                ('is_active', models.BooleanField(default=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("gp", "GP"),
+                            ("practice_nurse", "Practice nurse"),
+                            ("practice_admin", "Practice administrator"),
+                            ("pcn_mh_practitioner", "PCN mental health practitioner"),
+                            ("key_worker", "Key worker / care coordinator"),
+                            ("cmh_clinician", "Community mental health clinician"),
+                            ("team_manager", "Team manager"),
+                            ("link_worker", "Social prescribing link worker"),
+                            ("la_social_worker", "Local authority social worker"),
+                            ("vcse_worker", "VCSE worker"),
+                            ("icb_analyst", "ICB analyst"),
+                            ("system_admin", "System administrator"),
+                        ],
+                        max_length=40,
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=True)),
             ],
             options={
-                'ordering': ['organisation__name', 'role'],
+                "ordering": ["organisation__name", "role"],
             },
         ),
         migrations.CreateModel(
-            name='CareTeamEntry',
+            name="CareTeamEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role_in_care', models.CharField(blank=True, help_text='e.g. key worker, peer support', max_length=200)),
-                ('start', models.DateField()),
-                ('end', models.DateField(blank=True, null=True)),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='care_team_entries', to='organisations.organisation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "role_in_care",
+                    models.CharField(blank=True, help_text="e.g. key worker, peer support", max_length=200),
+                ),
+                ("start", models.DateField()),
+                ("end", models.DateField(blank=True, null=True)),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="care_team_entries",
+                        to="organisations.organisation",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'care team entries',
+                "verbose_name_plural": "care team entries",
             },
         ),
     ]

@@ -6,61 +6,87 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('access', '0001_initial'),
-        ('organisations', '0001_initial'),
-        ('people', '0001_initial'),
+        ("access", "0001_initial"),
+        ("organisations", "0001_initial"),
+        ("people", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='careteamentry',
-            name='patient',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='care_team', to='people.patient'),
+            model_name="careteamentry",
+            name="patient",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="care_team", to="people.patient"
+            ),
         ),
         migrations.AddField(
-            model_name='consent',
-            name='patient',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='consents', to='people.patient'),
+            model_name="consent",
+            name="patient",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="consents", to="people.patient"
+            ),
         ),
         migrations.AddField(
-            model_name='membership',
-            name='organisation',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='memberships', to='organisations.organisation'),
+            model_name="membership",
+            name="organisation",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="memberships",
+                to="organisations.organisation",
+            ),
         ),
         migrations.AddField(
-            model_name='membership',
-            name='user',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to=settings.AUTH_USER_MODEL),
+            model_name="membership",
+            name="user",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="memberships",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='consent',
-            name='recorded_by',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='access.membership'),
+            model_name="consent",
+            name="recorded_by",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="+", to="access.membership"
+            ),
         ),
         migrations.AddField(
-            model_name='careteamentry',
-            name='added_by',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='access.membership'),
+            model_name="careteamentry",
+            name="added_by",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="+", to="access.membership"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='membership',
-            constraint=models.UniqueConstraint(fields=('user', 'organisation', 'role'), name='membership_unique'),
+            model_name="membership",
+            constraint=models.UniqueConstraint(
+                fields=("user", "organisation", "role"), name="membership_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='consent',
-            constraint=models.UniqueConstraint(fields=('patient', 'organisation_kind'), name='one_consent_per_kind'),
+            model_name="consent",
+            constraint=models.UniqueConstraint(
+                fields=("patient", "organisation_kind"), name="one_consent_per_kind"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='careteamentry',
-            constraint=models.CheckConstraint(condition=models.Q(('end__isnull', True), ('end__gte', models.F('start')), _connector='OR'), name='care_team_end_after_start'),
+            model_name="careteamentry",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("end__isnull", True), ("end__gte", models.F("start")), _connector="OR"),
+                name="care_team_end_after_start",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='careteamentry',
-            constraint=models.UniqueConstraint(condition=models.Q(('end__isnull', True)), fields=('patient', 'organisation'), name='one_open_care_team_entry_per_organisation'),
+            model_name="careteamentry",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("end__isnull", True)),
+                fields=("patient", "organisation"),
+                name="one_open_care_team_entry_per_organisation",
+            ),
         ),
     ]

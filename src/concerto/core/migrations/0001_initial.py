@@ -5,42 +5,66 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='CodeListVersion',
+            name="CodeListVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100)),
-                ('version', models.CharField(max_length=50)),
-                ('system', models.CharField(choices=[('snomed-ct', 'SNOMED CT'), ('dmd', 'dm+d')], max_length=20)),
-                ('description', models.TextField(blank=True)),
-                ('source', models.TextField(blank=True)),
-                ('licence', models.TextField(blank=True)),
-                ('loaded_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100)),
+                ("version", models.CharField(max_length=50)),
+                (
+                    "system",
+                    models.CharField(choices=[("snomed-ct", "SNOMED CT"), ("dmd", "dm+d")], max_length=20),
+                ),
+                ("description", models.TextField(blank=True)),
+                ("source", models.TextField(blank=True)),
+                ("licence", models.TextField(blank=True)),
+                ("loaded_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ['name', '-loaded_at'],
-                'constraints': [models.UniqueConstraint(fields=('name', 'version'), name='codelist_name_version_unique')],
+                "ordering": ["name", "-loaded_at"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("name", "version"), name="codelist_name_version_unique")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='CodeListEntry',
+            name="CodeListEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(db_index=True, max_length=20)),
-                ('term', models.CharField(max_length=400)),
-                ('cluster', models.CharField(blank=True, max_length=40)),
-                ('codelist', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='entries', to='core.codelistversion')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(db_index=True, max_length=20)),
+                ("term", models.CharField(max_length=400)),
+                ("cluster", models.CharField(blank=True, max_length=40)),
+                (
+                    "codelist",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="entries",
+                        to="core.codelistversion",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'code list entries',
-                'constraints': [models.UniqueConstraint(fields=('codelist', 'code', 'cluster'), name='codelist_entry_unique')],
+                "verbose_name_plural": "code list entries",
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("codelist", "code", "cluster"), name="codelist_entry_unique"
+                    )
+                ],
             },
         ),
     ]

@@ -5,28 +5,95 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Organisation',
+            name="Organisation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(help_text='ODS-style code, e.g. Y90001 (practice), U12345 (PCN), QHM (ICB).', max_length=12, unique=True, verbose_name='ODS code')),
-                ('name', models.CharField(max_length=200)),
-                ('kind', models.CharField(choices=[('icb', 'Integrated care board'), ('pcn', 'Primary care network'), ('gp_practice', 'GP practice'), ('mh_trust', 'Mental health trust'), ('mh_team', 'Mental health team'), ('local_authority', 'Local authority'), ('vcse', 'Voluntary, community or social enterprise organisation')], db_index=True, max_length=20)),
-                ('team_type', models.CharField(blank=True, choices=[('cmht', 'Community mental health team'), ('eip', 'Early intervention in psychosis'), ('ips', 'Individual placement and support (employment)'), ('crisis', 'Crisis resolution and home treatment'), ('psych_therapies', 'Psychological therapies for SMI')], max_length=20)),
-                ('postcode', models.CharField(blank=True, max_length=8)),
-                ('aligned_pcn', models.ForeignKey(blank=True, limit_choices_to={'kind': 'pcn'}, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='aligned_teams', to='organisations.organisation')),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='organisations.organisation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "code",
+                    models.CharField(
+                        help_text="ODS-style code, e.g. Y90001 (practice), U12345 (PCN), QHM (ICB).",
+                        max_length=12,
+                        unique=True,
+                        verbose_name="ODS code",
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("icb", "Integrated care board"),
+                            ("pcn", "Primary care network"),
+                            ("gp_practice", "GP practice"),
+                            ("mh_trust", "Mental health trust"),
+                            ("mh_team", "Mental health team"),
+                            ("local_authority", "Local authority"),
+                            ("vcse", "Voluntary, community or social enterprise organisation"),
+                        ],
+                        db_index=True,
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "team_type",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("cmht", "Community mental health team"),
+                            ("eip", "Early intervention in psychosis"),
+                            ("ips", "Individual placement and support (employment)"),
+                            ("crisis", "Crisis resolution and home treatment"),
+                            ("psych_therapies", "Psychological therapies for SMI"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("postcode", models.CharField(blank=True, max_length=8)),
+                (
+                    "aligned_pcn",
+                    models.ForeignKey(
+                        blank=True,
+                        limit_choices_to={"kind": "pcn"},
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="aligned_teams",
+                        to="organisations.organisation",
+                    ),
+                ),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="organisations.organisation",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
-                'constraints': [models.CheckConstraint(condition=models.Q(models.Q(('kind', 'mh_team'), models.Q(('team_type', ''), _negated=True)), models.Q(models.Q(('kind', 'mh_team'), _negated=True), ('team_type', '')), _connector='OR'), name='team_type_only_for_mh_teams')],
+                "ordering": ["name"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("kind", "mh_team"), models.Q(("team_type", ""), _negated=True)),
+                            models.Q(models.Q(("kind", "mh_team"), _negated=True), ("team_type", "")),
+                            _connector="OR",
+                        ),
+                        name="team_type_only_for_mh_teams",
+                    )
+                ],
             },
         ),
     ]

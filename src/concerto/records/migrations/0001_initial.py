@@ -5,44 +5,96 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('organisations', '0001_initial'),
-        ('people', '0001_initial'),
+        ("organisations", "0001_initial"),
+        ("people", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ClinicalEvent',
+            name="ClinicalEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=20, verbose_name='SNOMED CT code')),
-                ('date', models.DateField()),
-                ('value', models.DecimalField(blank=True, decimal_places=2, max_digits=10, null=True)),
-                ('unit', models.CharField(blank=True, max_length=20)),
-                ('recorded_at', models.DateTimeField(blank=True, null=True)),
-                ('patient', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='clinical_events', to='people.patient')),
-                ('source_organisation', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='organisations.organisation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=20, verbose_name="SNOMED CT code")),
+                ("date", models.DateField()),
+                ("value", models.DecimalField(blank=True, decimal_places=2, max_digits=10, null=True)),
+                ("unit", models.CharField(blank=True, max_length=20)),
+                ("recorded_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="clinical_events",
+                        to="people.patient",
+                    ),
+                ),
+                (
+                    "source_organisation",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="organisations.organisation",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['patient', 'date'], name='records_cli_patient_1cadef_idx'), models.Index(fields=['code', 'date'], name='records_cli_code_a485f4_idx')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('value__isnull', False), ('unit', ''), _connector='OR'), name='unit_only_with_value')],
+                "indexes": [
+                    models.Index(fields=["patient", "date"], name="records_cli_patient_1cadef_idx"),
+                    models.Index(fields=["code", "date"], name="records_cli_code_a485f4_idx"),
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("value__isnull", False), ("unit", ""), _connector="OR"),
+                        name="unit_only_with_value",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='MedicationIssue',
+            name="MedicationIssue",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=20, verbose_name='dm+d code')),
-                ('date', models.DateField()),
-                ('recorded_at', models.DateTimeField(blank=True, null=True)),
-                ('patient', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='medication_issues', to='people.patient')),
-                ('source_organisation', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='organisations.organisation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=20, verbose_name="dm+d code")),
+                ("date", models.DateField()),
+                ("recorded_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="medication_issues",
+                        to="people.patient",
+                    ),
+                ),
+                (
+                    "source_organisation",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="organisations.organisation",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['patient', 'date'], name='records_med_patient_376a5a_idx'), models.Index(fields=['code', 'date'], name='records_med_code_b17d1f_idx')],
+                "indexes": [
+                    models.Index(fields=["patient", "date"], name="records_med_patient_376a5a_idx"),
+                    models.Index(fields=["code", "date"], name="records_med_code_b17d1f_idx"),
+                ],
             },
         ),
     ]

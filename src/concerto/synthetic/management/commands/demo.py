@@ -15,13 +15,18 @@ class Command(BaseCommand):
     help = "Load the demo ICB (first run only), create one demo user per role and print the log-ins."
 
     def add_arguments(self, parser):
-        parser.add_argument("--patients", type=int, default=demo.DEMO_PATIENTS,
-                            help="Population size on first load (default %(default)s)")
+        parser.add_argument(
+            "--patients",
+            type=int,
+            default=demo.DEMO_PATIENTS,
+            help="Population size on first load (default %(default)s)",
+        )
 
     def handle(self, *args, patients, **options):
         load_codelists()
-        config = SynthConfig(patients=patients, practices=demo.DEMO_PRACTICES,
-                             pcns=demo.DEMO_PCNS, as_of=dt.date.today())
+        config = SynthConfig(
+            patients=patients, practices=demo.DEMO_PRACTICES, pcns=demo.DEMO_PCNS, as_of=dt.date.today()
+        )
         if Organisation.objects.filter(code=config.icb_code).exists():
             self.stdout.write("Demo ICB already loaded: keeping it.")
         else:
@@ -37,11 +42,14 @@ class Command(BaseCommand):
         self._print_logins(users)
 
     def _print_logins(self, users):
-        self.stdout.write("\nDemo log-ins (synthetic data only). Password for all: "
-                          + self.style.SUCCESS(demo.DEMO_PASSWORD))
+        self.stdout.write(
+            "\nDemo log-ins (synthetic data only). Password for all: "
+            + self.style.SUCCESS(demo.DEMO_PASSWORD)
+        )
         self.stdout.write(f"{'username':<14} {'role':<36} organisation")
         self.stdout.write(f"{'-' * 14} {'-' * 36} {'-' * 40}")
         for du, membership in users:
-            self.stdout.write(f"{du.username:<14} {membership.role_definition.title:<36} "
-                              f"{membership.organisation.name}")
+            self.stdout.write(
+                f"{du.username:<14} {membership.role_definition.title:<36} {membership.organisation.name}"
+            )
         self.stdout.write("\nOpen http://127.0.0.1:8000 and log in.\n")
