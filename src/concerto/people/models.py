@@ -1,3 +1,4 @@
+import datetime as dt
 import uuid
 
 from django.contrib.auth.models import AbstractUser
@@ -101,8 +102,11 @@ class Patient(models.Model):
         return format_nhs_number(self.nhs_number)
 
     @property
-    def full_name(self) -> str:
-        return f"{self.given_name} {self.family_name}"
+    def age(self) -> int:
+        """Age in whole years today, or at death."""
+        on = self.date_of_death or dt.date.today()
+        born = self.date_of_birth
+        return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
 
     @property
     def ethnic_group(self) -> EthnicGroup:

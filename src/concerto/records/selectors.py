@@ -1,6 +1,7 @@
 """Reads of coded records. Callers pass a patient already loaded through the access policy
 (`access.selectors.get_patient`), which audited the read."""
 
+import re
 from dataclasses import dataclass
 
 from concerto.core.models import CodeListEntry
@@ -18,8 +19,13 @@ class CodedRow:
     source: str
 
 
+_SEMANTIC_TAG = re.compile(r"\s+\((?:finding|disorder|observable entity|procedure|situation|regime/therapy)\)$")
+
+
 def _terms(codes: set[str]) -> dict[str, str]:
-    return dict(CodeListEntry.objects.filter(code__in=codes).values_list("code", "term").distinct())
+    """Display terms, without SNOMED CT's semantic tags ('Body mass index', not '… (observable entity)')."""
+    rows = CodeListEntry.objects.filter(code__in=codes).values_list("code", "term")
+    return {code: _SEMANTIC_TAG.sub("", term) for code, term in rows}
 
 
 def recent_events(patient: Patient, limit: int = 20) -> list[CodedRow]:
