@@ -6,7 +6,7 @@ import pytest
 
 from concerto.core import codelists, nhs_number
 from concerto.core.errors import InvalidInput
-from concerto.people.models import Patient, Registration
+from concerto.people.models import Patient, Registration, User
 from concerto.records.models import ClinicalEvent, MedicationIssue
 from concerto.synthetic.generator import SynthConfig, generate, valid_999_numbers, write_parquet
 from concerto.synthetic.loader import load_extract
@@ -128,6 +128,10 @@ def test_load_into_the_database_and_refuse_a_second_load(db, tmp_path):
     assert summary.registrations == Registration.objects.count() == tables["registrations"].num_rows
     assert ClinicalEvent.objects.count() == tables["clinical_events"].num_rows
     assert MedicationIssue.objects.count() == tables["medications"].num_rows
+    assert summary.staff == User.objects.count() == tables["staff"].num_rows > 10
+    gp = User.objects.filter(username__endswith="-gp-1").first()
+    assert gp is not None and not gp.has_usable_password()
+    assert gp.memberships.get().role == "gp"
     assert (
         Registration.objects.filter(end__isnull=True).count()
         == Patient.objects.filter(date_of_death__isnull=True).count()

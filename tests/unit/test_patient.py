@@ -5,11 +5,14 @@ import pytest
 from concerto.people.models import EthnicGroup, Ethnicity, Patient
 
 
-@pytest.mark.parametrize(("born", "died", "today_age"), [
-    (dt.date(1980, 5, 17), dt.date(2020, 5, 16), 39),   # the day before the 40th birthday
-    (dt.date(1980, 5, 17), dt.date(2020, 5, 17), 40),
-    (dt.date(2000, 2, 29), dt.date(2021, 2, 28), 20),   # leap-day birthday
-])
+@pytest.mark.parametrize(
+    ("born", "died", "today_age"),
+    [
+        (dt.date(1980, 5, 17), dt.date(2020, 5, 16), 39),  # the day before the 40th birthday
+        (dt.date(1980, 5, 17), dt.date(2020, 5, 17), 40),
+        (dt.date(2000, 2, 29), dt.date(2021, 2, 28), 20),  # leap-day birthday
+    ],
+)
 def test_age_at_death_counts_whole_years(born, died, today_age):
     assert Patient(date_of_birth=born, date_of_death=died).age == today_age
 

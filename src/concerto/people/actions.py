@@ -16,12 +16,13 @@ from concerto.people.models import Ethnicity, Patient, Registration, Sex, User
 def create_staff_user(
     *,
     username: str,
-    password: str,
+    password: str | None,
     first_name: str = "",
     last_name: str = "",
     email: str = "",
     is_staff: bool = False,
 ) -> User:
+    """A staff account. `password=None` makes one that cannot log in until a password is set."""
     if User.objects.filter(username=username).exists():
         raise InvalidInput(f"A user called {username} already exists.")
     return User.objects.create_user(

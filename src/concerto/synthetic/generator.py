@@ -398,6 +398,7 @@ def generate(config: SynthConfig, progress: Progress | None = None) -> dict[str,
     practice_of = np.asarray(practice_codes, dtype=object)
     tables = {
         "organisations": orgs,
+        "staff": _staff(orgs, rng),
         "patients": _table(
             "patients",
             {
@@ -632,6 +633,41 @@ def _organisations(config: SynthConfig) -> tuple[pa.Table, list[str]]:
         )
     table = pa.Table.from_pylist(rows, schema=SCHEMA["organisations"])
     return table, practice_codes
+
+
+# How many of each role work at each kind of organisation (team types for MH teams).
+STAFFING: dict[str, list[tuple[str, int]]] = {
+    "gp_practice": [("gp", 4), ("practice_nurse", 2), ("practice_admin", 2)],
+    "pcn": [("pcn_mh_practitioner", 2), ("link_worker", 2)],
+    "cmht": [("cmh_clinician", 4), ("key_worker", 3), ("team_manager", 1)],
+    "eip": [("cmh_clinician", 3), ("key_worker", 2), ("team_manager", 1)],
+    "ips": [("key_worker", 3), ("team_manager", 1)],
+    "crisis": [("cmh_clinician", 4), ("team_manager", 1)],
+    "psych_therapies": [("cmh_clinician", 3), ("team_manager", 1)],
+    "local_authority": [("la_social_worker", 4)],
+    "vcse": [("vcse_worker", 2)],
+    "icb": [("icb_analyst", 2)],
+}
+
+
+def _staff(orgs: pa.Table, rng: np.random.Generator) -> pa.Table:
+    """Staff for every organisation, with usernames like `z90001-gp-2`."""
+    rows = []
+    for org in orgs.to_pylist():
+        for role, count in STAFFING.get(org["team_type"] or org["kind"], []):
+            for k in range(1, count + 1):
+                female = rng.random() < 0.6
+                given = names.FEMALE if female else names.MALE
+                rows.append(
+                    {
+                        "username": f"{org['code'].lower()}-{role.replace('_', '')}-{k}",
+                        "given_name": given[int(rng.integers(len(given)))],
+                        "family_name": names.FAMILY[int(rng.integers(len(names.FAMILY)))],
+                        "role": role,
+                        "organisation_code": org["code"],
+                    }
+                )
+    return pa.Table.from_pylist(rows, schema=SCHEMA["staff"])
 
 
 def _nth(names: list[str], i: int) -> str:

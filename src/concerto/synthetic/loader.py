@@ -17,11 +17,13 @@ from django.core.management.color import no_style
 from django.db import connection, transaction
 
 from concerto.access import audit
+from concerto.access.actions import add_membership
 from concerto.access.models import AuditAction
 from concerto.core.errors import InvalidInput
 from concerto.organisations.actions import create_organisation
 from concerto.organisations.models import Organisation
-from concerto.people.models import Patient, Registration
+from concerto.people.actions import create_staff_user
+from concerto.people.models import Patient, Registration, User
 from concerto.records.models import ClinicalEvent, MedicationIssue
 
 # Deterministic public ids: the same NHS number always gets the same opaque URL id.
@@ -34,6 +36,7 @@ LOADED_TABLES = ("patients", "registrations", "clinical_events", "medications")
 @dataclass
 class LoadSummary:
     organisations: int = 0
+    staff: int = 0
     patients: int = 0
     patients_without_nhs_number: int = 0
     registrations: int = 0
@@ -104,6 +107,30 @@ def _organisations(directory: Path) -> tuple[dict[str, int], int]:
     return {code: org.pk for code, org in existing.items()}, created
 
 
+def _staff(directory: Path) -> int:
+    """Staff users (who cannot log in until given a password) and their memberships."""
+    path = directory / "staff.parquet"
+    if not path.exists():  # staff are optional: a GP feed has none
+        return 0
+    organisations = {o.code: o for o in Organisation.objects.all()}
+    existing = set(User.objects.values_list("username", flat=True))
+    created = 0
+    for row in pq.read_table(path).to_pylist():
+        if row["username"] in existing:
+            continue
+        user = create_staff_user(
+            username=row["username"],
+            password=None,
+            first_name=row["given_name"],
+            last_name=row["family_name"],
+        )
+        add_membership(
+            user=user, organisation=organisations[row["organisation_code"]], role=row["role"], by=None
+        )
+        created += 1
+    return created
+
+
 @transaction.atomic
 def load_extract(directory: Path, *, advance: Advance | None = None) -> LoadSummary:
     """Load every table of the extract in `directory`. Refuses (changing nothing) if any of its
@@ -114,6 +141,7 @@ def load_extract(directory: Path, *, advance: Advance | None = None) -> LoadSumm
             raise InvalidInput(f"{directory} has no {name}.parquet: is it an extract?")
     summary = LoadSummary()
     org_id, summary.organisations = _organisations(directory)
+    summary.staff = _staff(directory)
 
     patients = pq.read_table(directory / "patients.parquet")
     nhs = patients.column("nhs_number").to_pylist()

@@ -20,6 +20,15 @@ SCHEMA: dict[str, pa.Schema] = {
             ("postcode", pa.string()),
         ]
     ),
+    "staff": pa.schema(
+        [
+            ("username", pa.string()),
+            ("given_name", pa.string()),
+            ("family_name", pa.string()),
+            ("role", pa.string()),
+            ("organisation_code", pa.string()),
+        ]
+    ),
     "patients": pa.schema(
         [
             ("patient_id", pa.int64()),

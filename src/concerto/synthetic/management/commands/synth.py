@@ -64,7 +64,8 @@ def load_into_database(command: BaseCommand, folder: Path, quiet: bool = False) 
         except InvalidInput as exc:
             raise CommandError(str(exc)) from exc
     command.stdout.write(
-        f"Loaded {summary.patients:,} patients, {summary.registrations:,} registrations, "
+        f"Loaded {summary.staff:,} staff, {summary.patients:,} patients, "
+        f"{summary.registrations:,} registrations, "
         f"{summary.clinical_events:,} clinical events, {summary.medications:,} medication issues"
         + (
             f"; skipped {summary.patients_without_nhs_number:,} without an NHS number"
