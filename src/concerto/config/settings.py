@@ -42,6 +42,8 @@ INSTALLED_APPS = [
     "concerto.people",
     "concerto.access",
     "concerto.records",
+    "concerto.notifications",
+    "concerto.register",
     "concerto.synthetic",
     "concerto.web",
 ]
