@@ -36,6 +36,12 @@ def test_same_seed_same_population():
     assert not a["patients"].equals(c["patients"])
 
 
+@pytest.mark.parametrize("patients", [1, 7, 60])
+def test_tiny_populations_work(patients):
+    tables = generate(SynthConfig(patients=patients, seed=5, as_of=AS_OF))
+    assert tables["patients"].num_rows == patients
+
+
 def test_tables_follow_the_extract_schema(population):
     for name, schema in SCHEMA.items():
         assert population[name].schema == schema, name

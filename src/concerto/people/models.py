@@ -79,6 +79,9 @@ class Patient(models.Model):
         "IMD decile", null=True, blank=True, help_text="1 = most deprived 10%, 10 = least deprived."
     )
     date_of_death = models.DateField(null=True, blank=True)
+    # Contact details for invitations (direct care only: never in analytic extracts).
+    mobile_phone = models.CharField(max_length=20, blank=True)
+    address = models.TextField(blank=True, help_text="Postal address, one line per line, postcode last.")
 
     class Meta:
         constraints = [

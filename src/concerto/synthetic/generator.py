@@ -115,6 +115,19 @@ ETHNICITY_SHARE = np.array(
 )
 GROUP_OF = {"A": "asian", "B": "black", "M": "mixed", "W": "white", "O": "other", "Z": "not_stated"}
 
+STREETS = [
+    "High Street",
+    "Park Road",
+    "Station Road",
+    "Church Lane",
+    "Mill Lane",
+    "Victoria Road",
+    "The Green",
+    "Queens Road",
+    "Market Place",
+    "Bridge Street",
+]
+
 UNITS = {"bmi": "kg/m2", "bp": "mmHg", "cholesterol": "mmol/L", "hba1c": "mmol/mol", "alcohol": "U/week"}
 
 
@@ -235,6 +248,12 @@ class _Events:
         )
 
     def concat(self) -> dict[str, np.ndarray]:
+        if not self.parts:  # a tiny population can have no rows of a kind
+            return {
+                "patient_idx": np.array([], dtype=np.int64), "code": np.array([], dtype=object),
+                "date": np.array([], dtype="datetime64[D]"), "value": np.array([], dtype=float),
+                "unit": np.array([], dtype=object),
+            }
         return {k: np.concatenate([p[k] for p in self.parts]) for k in self.parts[0]}
 
 
@@ -291,6 +310,17 @@ def generate(config: SynthConfig, progress: Progress | None = None) -> dict[str,
     )
     family = np.array(names.FAMILY, dtype=object)[rng.integers(0, len(names.FAMILY), n)]
 
+    # Ofcom's drama range (07700 900000–900999) is never allocated to a real phone.
+    has_mobile = (age >= 16) & (rng.random(n) < 0.85)
+    mobile = np.where(
+        has_mobile, np.char.add("07700 900", np.char.zfill(rng.integers(0, 1000, n).astype(str), 3)), None
+    )
+    street = np.array(STREETS)[rng.integers(0, len(STREETS), n)]
+    address = np.char.add(
+        np.char.add(rng.integers(1, 200, n).astype(str), " "),
+        np.char.add(street, np.char.add("\nDemotown\n", postcode)),
+    ).astype(object)
+
     pool = valid_999_numbers()
     rng.shuffle(pool)
     nhs = np.full(n, None, dtype=object)
@@ -303,7 +333,8 @@ def generate(config: SynthConfig, progress: Progress | None = None) -> dict[str,
     eth_factor = np.where(ethnic_group == "black", 2.0, np.where(ethnic_group == "mixed", 1.3, 1.0))
     age_factor = np.interp(age, [18, 25, 45, 65, 85, 110], [0.6, 1.0, 1.2, 0.9, 0.6, 0.5])
     p_smi = np.where(adult, dep_factor * eth_factor * age_factor, 0.0)
-    p_smi *= 0.0095 * n / p_smi.sum()
+    if p_smi.sum() > 0:  # no adults at all in a tiny population
+        p_smi *= 0.0095 * n / p_smi.sum()
     smi = rng.random(n) < np.minimum(p_smi, 0.5)
 
     # Deaths in the last two years; people with SMI die younger.
@@ -414,6 +445,8 @@ def generate(config: SynthConfig, progress: Progress | None = None) -> dict[str,
                 "lsoa": lsoa,
                 "imd_decile": imd_decile,
                 "date_of_death": death,
+                "mobile_phone": mobile,
+                "address": address,
             },
         ),
         "registrations": _table(
@@ -536,18 +569,7 @@ def _organisations(config: SynthConfig) -> tuple[pa.Table, list[str]]:
             )
         )
     practice_codes = []
-    streets = [
-        "High Street",
-        "Park Road",
-        "Station Road",
-        "Church Lane",
-        "Mill Lane",
-        "Victoria Road",
-        "The Green",
-        "Queens Road",
-        "Market Place",
-        "Bridge Street",
-    ]
+    streets = STREETS
     for i in range(config.n_practices):
         code = f"Z{90000 + i + 1:05d}"
         pcn = pcn_codes[i * config.n_pcns // config.n_practices]

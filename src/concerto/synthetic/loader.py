@@ -179,6 +179,8 @@ def load_extract(directory: Path, *, advance: Advance | None = None) -> LoadSumm
             "lsoa",
             "imd_decile",
             "date_of_death",
+            "mobile_phone",
+            "address",
         ],
         (
             (
@@ -194,6 +196,8 @@ def load_extract(directory: Path, *, advance: Advance | None = None) -> LoadSumm
                 cols["lsoa"][i] or "",
                 cols["imd_decile"][i],
                 cols["date_of_death"][i],
+                cols["mobile_phone"][i] or "",
+                cols["address"][i] or "",
             )
             for i in loadable
         ),

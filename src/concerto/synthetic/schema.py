@@ -43,6 +43,9 @@ SCHEMA: dict[str, pa.Schema] = {
             ("lsoa", pa.string()),
             ("imd_decile", pa.int8()),
             ("date_of_death", pa.date32()),
+            # Direct-care contact details: never part of an analytic extract.
+            ("mobile_phone", pa.string()),
+            ("address", pa.string()),
         ]
     ),
     "registrations": pa.schema(
