@@ -5,9 +5,11 @@ import datetime as dt
 import pytest
 
 from concerto.access.actions import add_to_care_team, record_consent
+from concerto.access.models import Membership
 from concerto.access.permissions import Permission
 from concerto.access.policy import can_access_patient, visible_patients
 from concerto.access.roles import ROLES, Scope
+from concerto.core import clock
 from concerto.organisations.models import OrganisationKind as K
 
 VIEW = Permission.PATIENT_VIEW_DEMOGRAPHICS
@@ -56,7 +58,7 @@ def test_care_team_entry_starting_in_the_future_gives_no_relationship_yet(univer
     add_to_care_team(
         patient=universe.alice,
         organisation=universe.cmht,
-        start=dt.date.today() + dt.timedelta(days=7),
+        start=clock.today() + dt.timedelta(days=7),
         by=universe.m("gp_n1"),
     )
     assert not can_access_patient(universe.m("clinician_cmht"), universe.alice, VIEW)
@@ -97,9 +99,48 @@ def test_permission_is_needed_as_well_as_a_relationship(universe):
 
 
 def test_an_inactive_membership_sees_nobody(universe):
-    gp = universe.m("gp_n1")
-    gp.is_active = False
+    Membership.objects.filter(pk=universe.m("gp_n1").pk).update(is_active=False)
+    gp = Membership.objects.get(pk=universe.m("gp_n1").pk)
     assert not visible_patients(gp, VIEW).exists()
+
+
+def test_a_dissent_from_mental_health_teams_covers_the_trust_too(universe):
+    from concerto.access.actions import add_membership
+
+    alice, gp = universe.alice, universe.m("gp_n1")
+    at_trust = add_membership(
+        user=universe.m("clinician_cmht").user, organisation=universe.trust, role="cmh_clinician", by=None
+    )
+    add_to_care_team(patient=alice, organisation=universe.trust, by=gp)
+    assert can_access_patient(at_trust, alice, VIEW)
+    record_consent(patient=alice, organisation_kind=K.MH_TEAM, granted=False, by=gp)
+    assert not can_access_patient(at_trust, alice, VIEW)
+
+
+def test_the_practice_keeps_seeing_a_patient_who_died_on_its_list(universe):
+    from concerto.people.models import Patient, Registration
+
+    died = dt.date(2026, 3, 1)
+    Patient.objects.filter(pk=universe.alice.pk).update(date_of_death=died)
+    Registration.objects.filter(patient=universe.alice).update(end=died)
+    assert can_access_patient(universe.m("gp_n1"), universe.alice, VIEW)
+    # A registration that ended for another reason (moved away) gives no access.
+    Registration.objects.filter(patient=universe.bob).update(end=dt.date(2025, 1, 1))
+    assert not can_access_patient(universe.m("gp_n2"), universe.bob, VIEW)
+
+
+def test_a_refused_write_is_audited_as_denied(universe):
+    from concerto.access.models import AuditAction, AuditEvent
+    from concerto.core.errors import NotPermitted
+
+    with pytest.raises(NotPermitted):
+        add_to_care_team(patient=universe.carol, organisation=universe.cmht, by=universe.m("gp_n1"))
+    denied = AuditEvent.objects.latest("id")
+    assert (denied.action, denied.what, denied.patient_id) == (
+        AuditAction.DENIED,
+        "care_team_entry",
+        universe.carol.pk,
+    )
 
 
 def test_every_role_is_described_and_scoped():

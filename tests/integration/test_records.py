@@ -5,6 +5,7 @@ import pytest
 from django.urls import reverse
 
 from concerto.access.models import AuditAction, AuditEvent
+from concerto.core import clock
 from concerto.core.actions import load_codelists
 from concerto.core.errors import InvalidInput, NotPermitted
 from concerto.records.actions import record_clinical_event, record_medication_issue
@@ -76,7 +77,7 @@ def test_only_clinicians_with_a_relationship_can_record(universe, member, error)
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"date": dt.date.today() + dt.timedelta(days=1)}, "future"),
+        ({"date": clock.today() + dt.timedelta(days=1)}, "future"),
         ({"date": dt.date(1970, 1, 1)}, "before the patient's date of birth"),
         ({"code": "BMI"}, "not a SNOMED CT code"),
         ({"value": None}, "A unit needs a value"),

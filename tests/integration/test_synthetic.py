@@ -126,15 +126,18 @@ def test_nothing_is_recorded_after_death_or_in_the_future(population):
             assert death[pid] is None or date <= death[pid]
 
 
-def test_load_into_the_database_and_refuse_a_second_load(db, tmp_path):
+def test_load_into_the_database_and_refuse_a_second_load(universe, tmp_path):
+    already = Patient.objects.count()  # the universe's patients: loaded ids must not collide
     tables = generate(SynthConfig(patients=1_500, seed=3, as_of=AS_OF))
     write_parquet(tables, tmp_path)
     summary = load_extract(tmp_path)
-    assert summary.patients == Patient.objects.count() == 1_500
-    assert summary.registrations == Registration.objects.count() == tables["registrations"].num_rows
+    assert summary.patients == Patient.objects.count() - already == 1_500
+    assert summary.registrations == Registration.objects.count() - already == tables["registrations"].num_rows
     assert ClinicalEvent.objects.count() == tables["clinical_events"].num_rows
     assert MedicationIssue.objects.count() == tables["medications"].num_rows
-    assert summary.staff == User.objects.count() == tables["staff"].num_rows > 10
+    assert summary.staff == tables["staff"].num_rows > 10
+    assert Patient.objects.exclude(mobile_phone="").count() > 1_000
+    assert Patient.objects.filter(address__contains="Demotown").count() == 1_500
     gp = User.objects.filter(username__endswith="-gp-1").first()
     assert gp is not None and not gp.has_usable_password()
     assert gp.memberships.get().role == "gp"
@@ -142,6 +145,43 @@ def test_load_into_the_database_and_refuse_a_second_load(db, tmp_path):
         Registration.objects.filter(end__isnull=True).count()
         == Patient.objects.filter(date_of_death__isnull=True).count()
     )
-    with pytest.raises(InvalidInput, match="has been loaded before"):
+    with pytest.raises(InvalidInput, match="1,500 of this extract's patients are already"):
         load_extract(tmp_path)
-    assert Patient.objects.count() == 1_500
+    assert Patient.objects.count() - already == 1_500
+    # A patient registered after the load gets a fresh id, and loaded patients open by public id.
+    from concerto.people.actions import register_patient
+    from tests.fixtures import client_as, nhs_number
+
+    newcomer = register_patient(
+        nhs_number_text=nhs_number(4000),
+        given_name="Nia",
+        family_name="New",
+        date_of_birth=dt.date(1999, 1, 1),
+        sex="F",
+        practice=universe.practice_n1,
+        registered_on=dt.date(2026, 1, 1),
+        by=universe.m("admin_n1"),
+    )
+    assert newcomer.pk > Patient.objects.exclude(pk=newcomer.pk).order_by("-pk").first().pk
+    loaded = Patient.objects.filter(
+        registrations__practice__code="Z90001", registrations__end__isnull=True
+    ).first()
+    gp = User.objects.get(username="z90001-gp-1").memberships.get()
+    from django.urls import reverse
+
+    page = client_as(gp).get(reverse("patient-summary", args=[loaded.public_id]))
+    assert page.status_code == 200 and loaded.formatted_nhs_number.encode() in page.content
+
+
+def test_loader_refuses_invalid_nhs_numbers(db, tmp_path):
+    import pyarrow as pa
+
+    tables = generate(SynthConfig(patients=20, seed=3, as_of=AS_OF))
+    patients = tables["patients"]
+    bad = patients.column("nhs_number").to_pylist()
+    bad[0] = bad[0][:9] + str((int(bad[0][9]) + 1) % 10)
+    tables["patients"] = patients.set_column(1, "nhs_number", pa.array(bad))
+    write_parquet(tables, tmp_path)
+    with pytest.raises(InvalidInput, match="1 NHS numbers fail the modulus-11 check"):
+        load_extract(tmp_path)
+    assert not Patient.objects.exists()

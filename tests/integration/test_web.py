@@ -1,10 +1,11 @@
+import re
 import uuid
 
 import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from concerto.access.models import AuditAction, AuditEvent
+from concerto.access.models import AuditAction, AuditEvent, Membership
 from tests.fixtures import PASSWORD, client_as
 
 
@@ -46,7 +47,7 @@ def test_log_in_then_choose_a_membership(universe):
     response = client.post(reverse("choose-membership"), {"membership": gp.pk})
     assert response.status_code == 302
     home = client.get(reverse("home"))
-    assert b"Acting as" not in home.content and b"GP, North One Surgery" in home.content
+    assert b"GP, North One Surgery" in home.content  # the header says who they are acting as
 
 
 def test_wrong_password_is_refused_with_a_clear_message(universe):
@@ -73,22 +74,22 @@ def test_pages_need_log_in_and_a_membership(universe):
 
 def test_search_finds_only_patients_the_member_may_see(universe):
     gp = client_as(universe.m("gp_n1"))
-    found = gp.get(reverse("patient-search"), {"q": "Ashworth"})
+    found = gp.post(reverse("patient-search"), {"q": "Ashworth"})
     assert b"ASHWORTH, Alice" in found.content
     for other in ("Brennan", "Chowdhury"):
-        response = gp.get(reverse("patient-search"), {"q": other})
+        response = gp.post(reverse("patient-search"), {"q": other})
         assert b"0 patients found" in response.content
     pcn = client_as(universe.m("mhp_north"))
-    assert b"BRENNAN, Bob" in pcn.get(reverse("patient-search"), {"q": "bob"}).content
+    assert b"BRENNAN, Bob" in pcn.post(reverse("patient-search"), {"q": "bob"}).content
 
 
 def test_search_by_nhs_number_and_date_of_birth(universe):
     gp = client_as(universe.m("gp_n1"))
     number = universe.alice.formatted_nhs_number
-    assert b"ASHWORTH, Alice" in gp.get(reverse("patient-search"), {"q": number}).content
-    by_dob = gp.get(reverse("patient-search"), {"dob_day": "17", "dob_month": "5", "dob_year": "1980"})
+    assert b"ASHWORTH, Alice" in gp.post(reverse("patient-search"), {"q": number}).content
+    by_dob = gp.post(reverse("patient-search"), {"dob_day": "17", "dob_month": "5", "dob_year": "1980"})
     assert b"ASHWORTH, Alice" in by_dob.content
-    wrong_dob = gp.get(
+    wrong_dob = gp.post(
         reverse("patient-search"), {"q": "Alice", "dob_day": "18", "dob_month": "5", "dob_year": "1980"}
     )
     assert b"0 patients found" in wrong_dob.content
@@ -104,7 +105,7 @@ def test_search_by_nhs_number_and_date_of_birth(universe):
     ],
 )
 def test_search_explains_bad_input(universe, params, message):
-    response = client_as(universe.m("gp_n1")).get(reverse("patient-search"), params)
+    response = client_as(universe.m("gp_n1")).post(reverse("patient-search"), params)
     assert message in response.content
     assert b"There is a problem" in response.content
 
@@ -112,7 +113,7 @@ def test_search_explains_bad_input(universe, params, message):
 def test_each_search_writes_one_audit_record_listing_who_was_shown(universe):
     gp = universe.m("gp_n1")
     before = AuditEvent.objects.count()
-    client_as(gp).get(reverse("patient-search"), {"q": "Ashworth"})
+    client_as(gp).post(reverse("patient-search"), {"q": "Ashworth"})
     assert AuditEvent.objects.count() == before + 1
     event = AuditEvent.objects.latest("id")
     assert (event.action, event.what, event.membership_id) == (AuditAction.SEARCH, "patient_search", gp.pk)
@@ -175,14 +176,48 @@ def test_every_patient_url_answers_404_without_a_relationship_and_audits_the_att
 
 
 def test_admin_is_for_system_administrators_only(universe):
-    assert client_as(universe.m("sysadmin")).get("/admin/").status_code == 200
+    admin = client_as(universe.m("sysadmin"))
+    assert admin.get("/admin/").status_code == 200
+    assert admin.get("/admin/organisations/organisation/").status_code == 200
+    assert admin.get("/admin/core/codelistversion/").status_code == 200
+    # Memberships and users are read-only: they change through audited actions only.
+    assert admin.get("/admin/access/membership/").status_code == 200
+    assert admin.get("/admin/access/membership/add/").status_code == 403
+    assert admin.get("/admin/people/user/add/").status_code == 403
     assert client_as(universe.m("gp_n1")).get("/admin/", follow=True).status_code == 403
+    assert (
+        client_as(universe.m("gp_n1")).get("/admin/organisations/organisation/", follow=True).status_code
+        == 403
+    )
     anonymous = Client().get("/admin/", follow=True)
     assert anonymous.redirect_chain[-1][0].startswith("/login/")
 
 
+def test_an_inactive_membership_is_dropped_from_the_session(universe):
+    gp = universe.m("gp_n1")
+    client = client_as(gp)
+    assert client.get(reverse("home")).status_code == 200
+    Membership.objects.filter(pk=gp.pk).update(is_active=False)
+    assert client.get(reverse("home")).url.startswith("/choose-membership/")
+    response = client.get(reverse("patient-summary", args=[universe.alice.public_id]))
+    assert response.status_code == 302
+
+
+def test_login_redirect_keeps_the_whole_path():
+    response = Client().get(reverse("patient-search") + "?a=1&b=2")
+    assert response.url == "/login/?next=/patients/%3Fa%3D1%26b%3D2"
+
+
+def test_search_is_posted_so_nothing_identifying_reaches_a_url(universe):
+    page = client_as(universe.m("gp_n1")).get(reverse("home"))
+    assert b'action="/patients/" method="post"' in page.content
+
+
 def test_security_headers(universe):
     response = client_as(universe.m("gp_n1")).get(reverse("home"))
-    assert "default-src 'self'" in response["Content-Security-Policy"]
+    csp = response["Content-Security-Policy"]
+    assert "default-src 'self'" in csp
+    nonce = re.search(r"script-src 'self' 'nonce-([^']+)'", csp).group(1)
+    assert f'<script nonce="{nonce}">'.encode() in response.content  # the inline script may run
     assert response["X-Frame-Options"] == "DENY"
     assert response["X-Content-Type-Options"] == "nosniff"

@@ -46,6 +46,7 @@ def test_known_valid_and_invalid_numbers():
         ("94347659190", "has 10 digits; this has 11"),
         ("943476591A", "only digits"),
         ("9434765918", "check digit does not match"),
+        ("٩٤٣٤٧٦٥٩١٩", "only digits"),  # Arabic-Indic digits: str.isdigit() would accept them
     ],
 )
 def test_invalid_numbers_are_rejected_with_a_clear_message(text, message):

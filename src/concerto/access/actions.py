@@ -5,7 +5,7 @@ from django.db import transaction
 from concerto.access import audit
 from concerto.access.models import AuditAction, CareTeamEntry, Consent, Membership
 from concerto.access.permissions import Permission
-from concerto.access.policy import can_access_patient, has_permission
+from concerto.access.policy import consent_kind, has_permission, patient_action
 from concerto.access.roles import ROLES
 from concerto.core import clock
 from concerto.core.errors import InvalidInput, NotPermitted
@@ -29,7 +29,7 @@ def add_membership(*, user, organisation: Organisation, role: str, by: Membershi
     return membership
 
 
-@transaction.atomic
+@patient_action(Permission.CARE_TEAM_MANAGE, what="care_team_entry")
 def add_to_care_team(
     *,
     patient: Patient,
@@ -38,10 +38,6 @@ def add_to_care_team(
     start: dt.date | None = None,
     by: Membership,
 ) -> CareTeamEntry:
-    if not has_permission(by, Permission.CARE_TEAM_MANAGE) or not can_access_patient(
-        by, patient, Permission.CARE_TEAM_MANAGE
-    ):
-        raise NotPermitted("You cannot change this patient's care team.")
     if CareTeamEntry.objects.filter(patient=patient, organisation=organisation, end__isnull=True).exists():
         raise InvalidInput(f"{organisation.name} is already in this patient's care team.")
     entry = CareTeamEntry.objects.create(
@@ -61,12 +57,11 @@ def add_to_care_team(
     return entry
 
 
-@transaction.atomic
+@patient_action(Permission.CONSENT_RECORD, what="consent")
 def record_consent(*, patient: Patient, organisation_kind: str, granted: bool, by: Membership) -> Consent:
     if organisation_kind not in OrganisationKind.values:
         raise InvalidInput(f"Unknown organisation kind {organisation_kind!r}.")
-    if not can_access_patient(by, patient, Permission.CONSENT_RECORD):
-        raise NotPermitted("You cannot record consent for this patient.")
+    organisation_kind = consent_kind(organisation_kind)  # e.g. a trust shares its teams' decision
     consent, _ = Consent.objects.update_or_create(
         patient=patient,
         organisation_kind=organisation_kind,

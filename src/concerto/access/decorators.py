@@ -1,7 +1,8 @@
 import functools
 
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import redirect
+from django.urls import reverse
 
 from concerto.access.permissions import Permission
 from concerto.access.policy import has_permission
@@ -14,9 +15,9 @@ def membership_required(view):
     @functools.wraps(view)
     def wrapper(request, *args, **kwargs):
         if not request.user.is_authenticated:
-            return redirect(f"/login/?next={request.path}")
+            return redirect_to_login(request.get_full_path())
         if request.membership is None:
-            return redirect(f"/choose-membership/?next={request.path}")
+            return redirect_to_login(request.get_full_path(), login_url=reverse("choose-membership"))
         return view(request, *args, **kwargs)
 
     return wrapper

@@ -24,3 +24,39 @@ class ConcertoAdminSite(admin.AdminSite):
         if request.user.is_authenticated:
             raise PermissionDenied
         return redirect_to_login(request.GET.get("next", "/admin/"), login_url="/login/")
+
+
+class ReferenceDataAdmin(admin.ModelAdmin):
+    """Rights come from acting as a system administrator, not from Django's per-model permissions,
+    so the admin cannot be used to grant oneself anything the access policy would not."""
+
+    def _allowed(self, request) -> bool:
+        return self.admin_site.has_permission(request)
+
+    def has_module_permission(self, request):
+        return self._allowed(request)
+
+    def has_view_permission(self, request, obj=None):
+        return self._allowed(request)
+
+    def has_add_permission(self, request):
+        return self._allowed(request)
+
+    def has_change_permission(self, request, obj=None):
+        return self._allowed(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._allowed(request)
+
+
+class ReadOnlyAdmin(ReferenceDataAdmin):
+    """Visible to system administrators, changed only through actions (which audit)."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -6,6 +6,7 @@ missing fails loudly, with a hint, rather than falling back to something unsafe.
 
 from pathlib import Path
 
+from csp.constants import NONCE, NONE, SELF
 from environs import Env
 
 env = Env()
@@ -146,16 +147,18 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Only behind a proxy that sets X-Forwarded-Proto (and strips it from clients) may this be trusted.
+if env.bool("BEHIND_TLS_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
-        "default-src": ["'self'"],
-        "script-src": ["'self'", "'nonce'"],
-        "style-src": ["'self'"],
-        "img-src": ["'self'", "data:"],
-        "frame-ancestors": ["'none'"],
-        "form-action": ["'self'"],
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
     }
 }
 
@@ -167,3 +170,13 @@ LOGGING = {
     # Patient data must never reach logs: we log identifiers of audit rows, never NHS numbers.
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- Notifications ---
+# Letters, SMS and email to patients (recall invitations); see docs/notifications.md.
+# "console" prints messages instead of sending them (development); "notify" sends through GOV.UK Notify.
+NOTIFICATIONS_BACKEND = env.str("NOTIFICATIONS_BACKEND", "console")
+NOTIFY_API_KEY = env.str("NOTIFY_API_KEY", "")  # required for "notify"; checked when the backend is built
+NOTIFY_BASE_URL = env.str("NOTIFY_BASE_URL", "https://api.notifications.service.gov.uk")
+# Our template keys → Notify template ids, as key=uuid pairs separated by commas:
+# NOTIFY_TEMPLATES=phc_invitation=<uuid>,phc_reminder=<uuid>
+NOTIFY_TEMPLATES: dict[str, str] = env.dict("NOTIFY_TEMPLATES", {})

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from concerto.config.admin import ReferenceDataAdmin
 from concerto.core.models import CodeListEntry, CodeListVersion
 
 
@@ -9,7 +10,7 @@ class CodeListEntryInline(admin.TabularInline):
 
 
 @admin.register(CodeListVersion)
-class CodeListVersionAdmin(admin.ModelAdmin):
+class CodeListVersionAdmin(ReferenceDataAdmin):
     list_display = ("name", "version", "system", "loaded_at")
     search_fields = ("name", "description")
     inlines = [CodeListEntryInline]

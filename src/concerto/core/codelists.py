@@ -66,7 +66,7 @@ def _read_codes(path: Path) -> tuple[Code, ...]:
         codes = []
         for line, row in enumerate(reader, start=2):
             code = (row["code"] or "").strip()
-            if not code.isdigit():
+            if not (code.isascii() and code.isdigit()):
                 raise InvalidInput(
                     f"{path.name} line {line}: code {code!r} is not a SNOMED CT/dm+d identifier"
                 )

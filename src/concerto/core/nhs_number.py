@@ -35,7 +35,7 @@ def parse(value: str) -> str:
     digits = normalise(value)
     if not digits:
         raise InvalidNHSNumber("Enter an NHS number.")
-    if not digits.isdigit():
+    if not (digits.isascii() and digits.isdigit()):
         raise InvalidNHSNumber("An NHS number must contain only digits (spaces are allowed).")
     if len(digits) != 10:
         raise InvalidNHSNumber(f"An NHS number has 10 digits; this has {len(digits)}.")

@@ -1,8 +1,8 @@
-import datetime as dt
 import uuid
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils import timezone
 
 from concerto.core.nhs_number import format_nhs_number, validate_nhs_number
 
@@ -107,7 +107,7 @@ class Patient(models.Model):
     @property
     def age(self) -> int:
         """Age in whole years today, or at death."""
-        on = self.date_of_death or dt.date.today()
+        on = self.date_of_death or timezone.localdate()
         born = self.date_of_birth
         return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
 

@@ -23,7 +23,7 @@ def search_patients(*, by: Membership, text: str = "", date_of_birth: dt.date | 
         return []
     patients: QuerySet[Patient] = visible_patients(by, Permission.PATIENT_SEARCH)
     digits = nhs_number.normalise(text)
-    if digits.isdigit() and len(digits) == 10:
+    if digits.isascii() and digits.isdigit() and len(digits) == 10:
         patients = patients.filter(nhs_number=digits)
     else:
         for word in text.split():

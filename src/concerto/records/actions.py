@@ -1,28 +1,24 @@
 import datetime as dt
 from decimal import Decimal
 
-from django.db import transaction
-
 from concerto.access import audit
 from concerto.access.models import AuditAction, Membership
 from concerto.access.permissions import Permission
-from concerto.access.policy import can_access_patient
+from concerto.access.policy import patient_action
 from concerto.core import clock
-from concerto.core.errors import InvalidInput, NotPermitted
+from concerto.core.errors import InvalidInput
 from concerto.people.models import Patient
 from concerto.records.models import ClinicalEvent, MedicationIssue
 
 
-def _check(by: Membership, patient: Patient, on: dt.date) -> None:
-    if not can_access_patient(by, patient, Permission.PATIENT_RECORD_CLINICAL):
-        raise NotPermitted("You cannot record in this patient's record.")
+def _check_date(patient: Patient, on: dt.date) -> None:
     if on > clock.today():
         raise InvalidInput("The date cannot be in the future.")
     if on < patient.date_of_birth:
         raise InvalidInput("The date is before the patient's date of birth.")
 
 
-@transaction.atomic
+@patient_action(Permission.PATIENT_RECORD_CLINICAL, what="clinical_event")
 def record_clinical_event(
     *,
     patient: Patient,
@@ -32,8 +28,8 @@ def record_clinical_event(
     unit: str = "",
     by: Membership,
 ) -> ClinicalEvent:
-    _check(by, patient, date)
-    if not code.isdigit():
+    _check_date(patient, date)
+    if not (code.isascii() and code.isdigit()):
         raise InvalidInput(f"{code!r} is not a SNOMED CT code.")
     if unit and value is None:
         raise InvalidInput("A unit needs a value.")
@@ -56,10 +52,10 @@ def record_clinical_event(
     return event
 
 
-@transaction.atomic
+@patient_action(Permission.PATIENT_RECORD_CLINICAL, what="medication_issue")
 def record_medication_issue(*, patient: Patient, code: str, date: dt.date, by: Membership) -> MedicationIssue:
-    _check(by, patient, date)
-    if not code.isdigit():
+    _check_date(patient, date)
+    if not (code.isascii() and code.isdigit()):
         raise InvalidInput(f"{code!r} is not a dm+d code.")
     issue = MedicationIssue.objects.create(
         patient=patient, code=code, date=date, source_organisation=by.organisation, recorded_at=clock.now()

@@ -1,9 +1,12 @@
-"""Reads of coded records. Callers pass a patient already loaded through the access policy
-(`access.selectors.get_patient`), which audited the read."""
+"""Reads of coded records. Each checks the acting membership may see this patient's clinical
+record (the page that shows them has already audited the read through `access.selectors`)."""
 
 import re
 from dataclasses import dataclass
 
+from concerto.access.models import Membership
+from concerto.access.permissions import Permission
+from concerto.access.policy import require_access
 from concerto.core.models import CodeListEntry
 from concerto.people.models import Patient
 from concerto.records.models import ClinicalEvent, MedicationIssue
@@ -30,7 +33,8 @@ def _terms(codes: set[str]) -> dict[str, str]:
     return {code: _SEMANTIC_TAG.sub("", term) for code, term in rows}
 
 
-def recent_events(patient: Patient, limit: int = 20) -> list[CodedRow]:
+def recent_events(*, by: Membership, patient: Patient, limit: int = 20) -> list[CodedRow]:
+    require_access(by, patient, Permission.PATIENT_VIEW_CLINICAL, what="clinical_events")
     events = list(
         ClinicalEvent.objects.filter(patient=patient)
         .select_related("source_organisation")
@@ -50,7 +54,8 @@ def recent_events(patient: Patient, limit: int = 20) -> list[CodedRow]:
     ]
 
 
-def recent_medications(patient: Patient, limit: int = 10) -> list[CodedRow]:
+def recent_medications(*, by: Membership, patient: Patient, limit: int = 10) -> list[CodedRow]:
+    require_access(by, patient, Permission.PATIENT_VIEW_CLINICAL, what="medication_issues")
     issues = list(
         MedicationIssue.objects.filter(patient=patient)
         .select_related("source_organisation")

@@ -13,6 +13,7 @@ from django.db import transaction
 
 from concerto.access import actions as access_actions
 from concerto.access.models import CareTeamEntry, Consent, Membership
+from concerto.core import clock
 from concerto.core.codelists import get as get_codelist
 from concerto.organisations.models import Organisation, OrganisationKind
 from concerto.people.actions import create_staff_user
@@ -94,7 +95,7 @@ def ensure_care_teams() -> int:
         ).order_by("pk")[:30]
     )
     added = 0
-    start = dt.date.today() - dt.timedelta(days=90)
+    start = clock.today() - dt.timedelta(days=90)
     for i, patient in enumerate(smi_patients):
         links = [(cmht, "Community mental health team")]
         if i % 3 == 0:

@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+from django.utils import timezone
 
 from concerto.core import codelists
 from concerto.synthetic import names
@@ -43,7 +44,7 @@ DAY = np.timedelta64(1, "D")
 class SynthConfig:
     patients: int = 40_000
     seed: int = 20261123
-    as_of: dt.date = field(default_factory=dt.date.today)
+    as_of: dt.date = field(default_factory=timezone.localdate)
     practices: int | None = None  # default: one per ~5,000 patients
     pcns: int | None = None  # default: one per 4 practices
     icb_code: str = "QZZ"
@@ -250,8 +251,10 @@ class _Events:
     def concat(self) -> dict[str, np.ndarray]:
         if not self.parts:  # a tiny population can have no rows of a kind
             return {
-                "patient_idx": np.array([], dtype=np.int64), "code": np.array([], dtype=object),
-                "date": np.array([], dtype="datetime64[D]"), "value": np.array([], dtype=float),
+                "patient_idx": np.array([], dtype=np.int64),
+                "code": np.array([], dtype=object),
+                "date": np.array([], dtype="datetime64[D]"),
+                "value": np.array([], dtype=float),
                 "unit": np.array([], dtype=object),
             }
         return {k: np.concatenate([p[k] for p in self.parts]) for k in self.parts[0]}
@@ -312,9 +315,8 @@ def generate(config: SynthConfig, progress: Progress | None = None) -> dict[str,
 
     # Ofcom's drama range (07700 900000–900999) is never allocated to a real phone.
     has_mobile = (age >= 16) & (rng.random(n) < 0.85)
-    mobile = np.where(
-        has_mobile, np.char.add("07700 900", np.char.zfill(rng.integers(0, 1000, n).astype(str), 3)), None
-    )
+    mobile = np.char.add("07700 900", np.char.zfill(rng.integers(0, 1000, n).astype(str), 3)).astype(object)
+    mobile[~has_mobile] = None
     street = np.array(STREETS)[rng.integers(0, len(STREETS), n)]
     address = np.char.add(
         np.char.add(rng.integers(1, 200, n).astype(str), " "),
@@ -394,9 +396,17 @@ def generate(config: SynthConfig, progress: Progress | None = None) -> dict[str,
         s[on_antipsychotic],
         last_day[s][on_antipsychotic],
         _pick_antipsychotic(rng, codes, int(on_antipsychotic.sum())),
+        first=dx_date[on_antipsychotic],
     )
     li_end = np.where(lithium_stopped, last_day[s] - rng.integers(190, 330, len(s)) * DAY, last_day[s])
-    _monthly_issues(meds, rng, s[on_lithium], li_end[on_lithium], rng.choice(codes.lithium, on_lithium.sum()))
+    _monthly_issues(
+        meds,
+        rng,
+        s[on_lithium],
+        li_end[on_lithium],
+        rng.choice(codes.lithium, on_lithium.sum()),
+        first=dx_date[on_lithium],
+    )
     events.add(s[lithium_stopped], codes.lithium_stopped, li_end[lithium_stopped] + 7 * DAY)
     # Case-finding population: antipsychotics or lithium with no SMI diagnosis.
     others = idx[adult & ~smi & alive]
@@ -409,7 +419,7 @@ def generate(config: SynthConfig, progress: Progress | None = None) -> dict[str,
     reg_smi = s[alive[s]]
     _physical_health(events, rng, codes, reg_smi, as_of, full_check_rate=0.63)
     # The wider adult population has some routine observations too.
-    routine = idx[adult & alive & ~smi]
+    routine = idx[(age >= 21) & alive & ~smi]  # readings up to 3 years back: all taken as adults
     routine = routine[rng.random(len(routine)) < np.where(age[routine] >= 40, 0.35, 0.12)]
     when = as_of - rng.integers(0, 1095, len(routine)) * DAY
     sbp = rng.normal(131, 17, len(routine))
@@ -445,9 +455,11 @@ def generate(config: SynthConfig, progress: Progress | None = None) -> dict[str,
                 "lsoa": lsoa,
                 "imd_decile": imd_decile,
                 "date_of_death": death,
-                "mobile_phone": mobile,
-                "address": address,
             },
+        ),
+        # Direct-care contact details, kept apart so analytic extracts can leave them out.
+        "patient_contacts": _table(
+            "patient_contacts", {"patient_id": patient_id, "mobile_phone": mobile, "address": address}
         ),
         "registrations": _table(
             "registrations",
@@ -481,16 +493,23 @@ def _pick_antipsychotic(rng: np.random.Generator, codes: Codes, k: int) -> np.nd
 
 
 def _monthly_issues(
-    meds: _Events, rng: np.random.Generator, who: np.ndarray, last: np.ndarray, product: np.ndarray
+    meds: _Events,
+    rng: np.random.Generator,
+    who: np.ndarray,
+    last: np.ndarray,
+    product: np.ndarray,
+    first: np.ndarray | None = None,
 ) -> None:
-    """Twelve months of repeat issues, every ~28 days, ending at `last` (stop or today)."""
+    """Up to twelve months of repeat issues, every ~28 days, ending at `last` (stop or today) and
+    never before `first` (the diagnosis that led to the prescription)."""
     if len(who) == 0:
         return
     months = rng.integers(3, 13, len(who))  # how long each person has been on it here
     reps = np.repeat(np.arange(len(who)), months)
     k = np.arange(reps.size) - np.repeat(np.cumsum(months) - months, months)
     dates = np.repeat(last, months) - (k * 28 + rng.integers(0, 7, reps.size)) * DAY
-    meds.add(who[reps], product[reps], dates)
+    keep = np.ones(reps.size, dtype=bool) if first is None else dates >= np.repeat(first, months)
+    meds.add(who[reps][keep], product[reps][keep], dates[keep])
 
 
 def _physical_health(

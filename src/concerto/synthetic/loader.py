@@ -19,6 +19,7 @@ from django.db import connection, transaction
 from concerto.access import audit
 from concerto.access.actions import add_membership
 from concerto.access.models import AuditAction
+from concerto.core import nhs_number
 from concerto.core.errors import InvalidInput
 from concerto.organisations.actions import create_organisation
 from concerto.organisations.models import Organisation
@@ -26,8 +27,6 @@ from concerto.people.actions import create_staff_user
 from concerto.people.models import Patient, Registration, User
 from concerto.records.models import ClinicalEvent, MedicationIssue
 
-# Deterministic public ids: the same NHS number always gets the same opaque URL id.
-PUBLIC_ID_NAMESPACE = uuid.UUID("5d0c9a8e-8c55-4c1e-9b0e-6f1d0c0a2b71")
 Advance = Callable[[int], None]
 # Tables loaded row by row (progress counts their rows); organisations are loaded first, by code.
 LOADED_TABLES = ("patients", "registrations", "clinical_events", "medications")
@@ -148,19 +147,40 @@ def load_extract(directory: Path, *, advance: Advance | None = None) -> LoadSumm
     loadable = [i for i, number in enumerate(nhs) if number is not None]
     summary.patients_without_nhs_number = len(nhs) - len(loadable)
     numbers = [nhs[i] for i in loadable]
-    for start in range(0, len(numbers), 5_000):
-        clash = Patient.objects.filter(nhs_number__in=numbers[start : start + 5_000]).first()
-        if clash is not None:
-            raise InvalidInput(
-                f"NHS number {clash.nhs_number} is already in the database: this extract (or one "
-                "overlapping it) has been loaded before. Nothing was loaded."
-            )
+    invalid = sum(not nhs_number.is_valid(n) for n in numbers)
+    if invalid:
+        raise InvalidInput(f"{invalid:,} NHS numbers fail the modulus-11 check. Nothing was loaded.")
+    clashes = sum(
+        Patient.objects.filter(nhs_number__in=numbers[start : start + 5_000]).count()
+        for start in range(0, len(numbers), 5_000)
+    )
+    if clashes:
+        # A count, never the numbers themselves: this message reaches terminals and logs.
+        raise InvalidInput(
+            f"{clashes:,} of this extract's patients are already in the database: it (or one "
+            "overlapping it) has been loaded before. Nothing was loaded."
+        )
+    if connection.vendor == "postgresql":
+        # Nobody else may take ids in the range we are about to write until the sequence is reset.
+        with connection.cursor() as cursor:
+            cursor.execute(f"LOCK TABLE {Patient._meta.db_table} IN EXCLUSIVE MODE")
     offset = Patient.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     cols = {name: patients.column(name).to_pylist() for name in patients.column_names}
     public_id = Patient._meta.get_field("public_id")
 
-    def public_id_of(number: str):
-        return public_id.get_db_prep_value(uuid.uuid5(PUBLIC_ID_NAMESPACE, number), connection)
+    def new_public_id():
+        # Random, not derived from the NHS number: a URL must not reveal whom it is about.
+        return public_id.get_db_prep_value(uuid.uuid4(), connection)
+
+    contact: dict[int, tuple[str, str]] = {}
+    if (directory / "patient_contacts.parquet").exists():  # optional: direct-care feeds only
+        contacts = pq.read_table(directory / "patient_contacts.parquet").to_pydict()
+        contact = {
+            pid: (phone or "", address or "")
+            for pid, phone, address in zip(
+                contacts["patient_id"], contacts["mobile_phone"], contacts["address"], strict=True
+            )
+        }
 
     known = {cols["patient_id"][i] for i in loadable}
 
@@ -185,7 +205,7 @@ def load_extract(directory: Path, *, advance: Advance | None = None) -> LoadSumm
         (
             (
                 cols["patient_id"][i] + offset,
-                public_id_of(nhs[i]),
+                new_public_id(),
                 nhs[i],
                 cols["given_name"][i],
                 cols["family_name"][i],
@@ -196,8 +216,8 @@ def load_extract(directory: Path, *, advance: Advance | None = None) -> LoadSumm
                 cols["lsoa"][i] or "",
                 cols["imd_decile"][i],
                 cols["date_of_death"][i],
-                cols["mobile_phone"][i] or "",
-                cols["address"][i] or "",
+                contact.get(cols["patient_id"][i], ("", ""))[0],
+                contact.get(cols["patient_id"][i], ("", ""))[1],
             )
             for i in loadable
         ),

@@ -43,7 +43,12 @@ SCHEMA: dict[str, pa.Schema] = {
             ("lsoa", pa.string()),
             ("imd_decile", pa.int8()),
             ("date_of_death", pa.date32()),
-            # Direct-care contact details: never part of an analytic extract.
+        ]
+    ),
+    # Direct-care contact details (invitations). Never part of an analytic extract.
+    "patient_contacts": pa.schema(
+        [
+            ("patient_id", pa.int64()),
             ("mobile_phone", pa.string()),
             ("address", pa.string()),
         ]

@@ -20,12 +20,12 @@ class PatientSearchForm(forms.Form):
         text = self.cleaned_data["q"].strip()
         digits = nhs_number.normalise(text)
         # Ten digits typed: it is meant as an NHS number, so say plainly if it cannot be one.
-        if digits.isdigit() and len(digits) == 10:
+        if digits.isascii() and digits.isdigit() and len(digits) == 10:
             try:
                 nhs_number.parse(digits)
             except nhs_number.InvalidNHSNumber as exc:
                 raise forms.ValidationError(str(exc)) from exc
-        elif digits.isdigit() and len(digits) > 3:
+        elif digits.isascii() and digits.isdigit() and len(digits) > 3:
             raise forms.ValidationError("An NHS number has 10 digits.")
         return text
 

@@ -68,8 +68,10 @@ def home(request: MemberRequest) -> HttpResponse:
 
 
 @require_permission(Permission.PATIENT_SEARCH)
+@require_http_methods(["GET", "POST"])
 def patient_search(request: MemberRequest) -> HttpResponse:
-    form = PatientSearchForm(request.GET or None)
+    # POST, so NHS numbers and names never travel in URLs (server logs, browser history).
+    form = PatientSearchForm(request.POST if request.method == "POST" else None)
     results: list[Patient] | None = None
     if form.is_bound and form.is_valid():
         results = people.search_patients(
@@ -92,7 +94,9 @@ def patient_summary(request: MemberRequest, patient: Patient) -> HttpResponse:
             "patient": patient,
             "registration": people.current_registration(patient),
             "show_clinical": show_clinical,
-            "events": records.recent_events(patient) if show_clinical else [],
-            "medications": records.recent_medications(patient) if show_clinical else [],
+            "events": records.recent_events(by=request.membership, patient=patient) if show_clinical else [],
+            "medications": records.recent_medications(by=request.membership, patient=patient)
+            if show_clinical
+            else [],
         },
     )

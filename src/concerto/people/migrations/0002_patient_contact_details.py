@@ -4,20 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('people', '0001_initial'),
+        ("people", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='patient',
-            name='address',
-            field=models.TextField(blank=True, help_text='Postal address, one line per line, postcode last.'),
+            model_name="patient",
+            name="address",
+            field=models.TextField(blank=True, help_text="Postal address, one line per line, postcode last."),
         ),
         migrations.AddField(
-            model_name='patient',
-            name='mobile_phone',
+            model_name="patient",
+            name="mobile_phone",
             field=models.CharField(blank=True, max_length=20),
         ),
     ]

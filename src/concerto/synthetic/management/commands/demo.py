@@ -1,9 +1,9 @@
-import datetime as dt
 from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from concerto.core import clock
 from concerto.core.actions import load_codelists
 from concerto.organisations.models import Organisation
 from concerto.synthetic import demo
@@ -25,7 +25,7 @@ class Command(BaseCommand):
     def handle(self, *args, patients, **options):
         load_codelists()
         config = SynthConfig(
-            patients=patients, practices=demo.DEMO_PRACTICES, pcns=demo.DEMO_PCNS, as_of=dt.date.today()
+            patients=patients, practices=demo.DEMO_PRACTICES, pcns=demo.DEMO_PCNS, as_of=clock.today()
         )
         if Organisation.objects.filter(code=config.icb_code).exists():
             self.stdout.write("Demo ICB already loaded: keeping it.")

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from concerto.core import clock
 from concerto.core.errors import InvalidInput
 from concerto.synthetic.generator import SynthConfig, generate, write_parquet
 from concerto.synthetic.loader import LOADED_TABLES, load_extract
@@ -37,7 +38,7 @@ class Command(BaseCommand):
         if patients < 1:
             raise CommandError("--patients must be at least 1")
         config = SynthConfig(
-            patients=patients, seed=seed, as_of=as_of or dt.date.today(), practices=practices, pcns=pcns
+            patients=patients, seed=seed, as_of=as_of or clock.today(), practices=practices, pcns=pcns
         )
         out = out or Path(settings.DATA_DIR) / f"synth-{patients}"
         stages = 9  # the generator's eight stages, then writing Parquet
