@@ -9,6 +9,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 CONCERTO := $(VENV)/bin/concerto
 VENDOR := src/concerto/static/vendor/nhsuk
+HTMX := src/concerto/static/vendor/htmx
 # Never let uv try to download a Python: this machine has 3.13 under pyenv (.python-version).
 export UV_PYTHON_DOWNLOADS := never
 # PostgreSQL used for the second test pass (CI sets it; set it yourself to run that pass locally).
@@ -35,11 +36,13 @@ node_modules/.package-lock.json: package.json package-lock.json
 	@touch $@
 
 $(VENDOR)/.built: node_modules/.package-lock.json
-	@echo "==> Copying NHS.UK frontend into static files"
+	@echo "==> Copying NHS.UK frontend and htmx into static files"
 	rm -rf $(VENDOR) && mkdir -p $(VENDOR)
 	cp node_modules/nhsuk-frontend/dist/nhsuk/nhsuk-frontend.min.css* $(VENDOR)/
 	cp node_modules/nhsuk-frontend/dist/nhsuk/nhsuk-frontend.min.js* $(VENDOR)/
 	cp -r node_modules/nhsuk-frontend/dist/nhsuk/assets $(VENDOR)/assets
+	rm -rf $(HTMX) && mkdir -p $(HTMX)
+	cp node_modules/htmx.org/dist/htmx.min.js $(HTMX)/
 	@touch $@
 
 setup: $(VENV)/.synced $(VENDOR)/.built  ## Install everything (idempotent)
@@ -82,4 +85,4 @@ bench: setup  ## Benchmarks: print figures and ratios
 	$(PY) bench/synth_bench.py
 
 clean:  ## Remove the environment and local data (keeps nothing)
-	rm -rf $(VENV) $(TOOLS) node_modules $(VENDOR) data
+	rm -rf $(VENV) $(TOOLS) node_modules $(VENDOR) $(HTMX) data

@@ -9,20 +9,30 @@ from concerto.access.models import AuditAction, AuditEvent, Membership
 from tests.fixtures import PASSWORD, client_as
 
 
-def patient_url_names() -> list[str]:
-    """Every named URL that takes a patient_id, found from the URL configuration itself, so a
-    new patient page is covered by the 404 test without anyone remembering to add it."""
-    found = []
+def _patient_patterns() -> dict[str, list[str]]:
+    """Every named URL that takes a patient_id (and its other arguments), found from the URL
+    configuration itself, so a new patient page is covered without anyone remembering to add it."""
+    found: dict[str, list[str]] = {}
 
     def walk(patterns, namespace=""):
         for p in patterns:
             if isinstance(p, URLResolver):
                 walk(p.url_patterns, f"{namespace}{p.namespace}:" if p.namespace else namespace)
             elif isinstance(p, URLPattern) and "patient_id" in p.pattern.converters and p.name:
-                found.append(namespace + p.name)
+                found[namespace + p.name] = [k for k in p.pattern.converters if k != "patient_id"]
 
     walk(get_resolver().url_patterns)
     return found
+
+
+def patient_url_names() -> list[str]:
+    return list(_patient_patterns())
+
+
+def patient_url(name: str, public_id) -> str:
+    """The URL `name` for this patient, with 1 for any other (integer) argument."""
+    others = _patient_patterns()[name]
+    return reverse(name, kwargs={"patient_id": public_id} | dict.fromkeys(others, 1))
 
 
 def test_there_are_patient_urls_to_check():
@@ -40,10 +50,7 @@ def test_log_in_then_choose_a_membership(universe):
     assert response.status_code == 302 and response.url == reverse("choose-membership")
     page = client.get(reverse("choose-membership"))
     assert b"Which role are you working in?" in page.content
-    assert (
-        b"GP, North One Surgery" in page.content
-        and b"PCN mental health practitioner, North PCN" in page.content
-    )
+    assert b"GP, North One Surgery" in page.content and b"PCN mental health practitioner, North PCN" in page.content
     response = client.post(reverse("choose-membership"), {"membership": gp.pk})
     assert response.status_code == 302
     home = client.get(reverse("home"))
@@ -143,25 +150,19 @@ def test_patient_summary_shows_the_patient_and_audits_one_read(universe):
 
 
 def test_demographic_roles_do_not_see_the_clinical_record(universe):
-    response = client_as(universe.m("admin_n1")).get(
-        reverse("patient-summary", args=[universe.alice.public_id])
-    )
+    response = client_as(universe.m("admin_n1")).get(reverse("patient-summary", args=[universe.alice.public_id]))
     assert response.status_code == 200
     assert b"Your role does not include the clinical record" in response.content
     assert b"Recent coded events" not in response.content
 
 
 @pytest.mark.parametrize("url_name", patient_url_names())
-@pytest.mark.parametrize(
-    "member", ["gp_s1", "admin_n2", "clinician_cmht", "vcse_worker", "analyst", "sysadmin"]
-)
-def test_every_patient_url_answers_404_without_a_relationship_and_audits_the_attempt(
-    universe, url_name, member
-):
+@pytest.mark.parametrize("member", ["gp_s1", "admin_n2", "clinician_cmht", "vcse_worker", "analyst", "sysadmin"])
+def test_every_patient_url_answers_404_without_a_relationship_and_audits_the_attempt(universe, url_name, member):
     membership = universe.m(member)
     client = client_as(membership)
     before = AuditEvent.objects.count()
-    response = client.get(reverse(url_name, args=[universe.alice.public_id]))
+    response = client.get(patient_url(url_name, universe.alice.public_id))
     assert response.status_code == 404
     denied = AuditEvent.objects.latest("id")
     assert AuditEvent.objects.count() == before + 1
@@ -171,7 +172,7 @@ def test_every_patient_url_answers_404_without_a_relationship_and_audits_the_att
         membership.pk,
     )
     # A patient that does not exist looks exactly the same.
-    missing = client.get(reverse(url_name, args=[uuid.uuid4()]))
+    missing = client.get(patient_url(url_name, uuid.uuid4()))
     assert missing.status_code == 404 and missing.content == response.content
 
 
@@ -185,10 +186,7 @@ def test_admin_is_for_system_administrators_only(universe):
     assert admin.get("/admin/access/membership/add/").status_code == 403
     assert admin.get("/admin/people/user/add/").status_code == 403
     assert client_as(universe.m("gp_n1")).get("/admin/", follow=True).status_code == 403
-    assert (
-        client_as(universe.m("gp_n1")).get("/admin/organisations/organisation/", follow=True).status_code
-        == 403
-    )
+    assert client_as(universe.m("gp_n1")).get("/admin/organisations/organisation/", follow=True).status_code == 403
     anonymous = Client().get("/admin/", follow=True)
     assert anonymous.redirect_chain[-1][0].startswith("/login/")
 

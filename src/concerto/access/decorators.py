@@ -48,9 +48,7 @@ def patient_view(permission: Permission, what: str):
         @membership_required
         @functools.wraps(view)
         def wrapper(request, patient_id, *args, **kwargs):
-            patient = get_patient(
-                by=request.membership, public_id=patient_id, permission=permission, what=what
-            )
+            patient = get_patient(by=request.membership, public_id=patient_id, permission=permission, what=what)
             return view(request, patient, *args, **kwargs)
 
         return wrapper

@@ -9,16 +9,12 @@ class Membership(models.Model):
     """A user × organisation × role. A user acts as exactly one membership per session."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
-    organisation = models.ForeignKey(
-        "organisations.Organisation", on_delete=models.PROTECT, related_name="memberships"
-    )
+    organisation = models.ForeignKey("organisations.Organisation", on_delete=models.PROTECT, related_name="memberships")
     role = models.CharField(max_length=40, choices=ROLE_CHOICES)
     is_active = models.BooleanField(default=True)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["user", "organisation", "role"], name="membership_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["user", "organisation", "role"], name="membership_unique")]
         ordering = ["organisation__name", "role"]
 
     def __str__(self) -> str:
@@ -73,9 +69,7 @@ class Consent(models.Model):
     recorded_by = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["patient", "organisation_kind"], name="one_consent_per_kind")
-        ]
+        constraints = [models.UniqueConstraint(fields=["patient", "organisation_kind"], name="one_consent_per_kind")]
 
     def __str__(self) -> str:
         verdict = "agreed" if self.granted else "refused"

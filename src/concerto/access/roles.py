@@ -151,8 +151,7 @@ ROLES: dict[str, Role] = {
         Role(
             "system_admin",
             "System administrator",
-            "Maintains reference data (organisations, code lists) and reads the audit trail. "
-            "No patient-level access.",
+            "Maintains reference data (organisations, code lists) and reads the audit trail. No patient-level access.",
             frozenset({P.REFERENCE_DATA_ADMIN, P.AUDIT_VIEW}),
             frozenset(K.values),
             Scope.NONE,

@@ -67,9 +67,7 @@ def _read_codes(path: Path) -> tuple[Code, ...]:
         for line, row in enumerate(reader, start=2):
             code = (row["code"] or "").strip()
             if not (code.isascii() and code.isdigit()):
-                raise InvalidInput(
-                    f"{path.name} line {line}: code {code!r} is not a SNOMED CT/dm+d identifier"
-                )
+                raise InvalidInput(f"{path.name} line {line}: code {code!r} is not a SNOMED CT/dm+d identifier")
             codes.append(
                 Code(
                     code=code,
@@ -95,9 +93,7 @@ def read_manifest(folder: Path) -> dict[str, CodeList]:
         for row in reader:
             if row["system"] not in SYSTEMS:
                 raise InvalidInput(f"{manifest}: {row['name']} has unknown system {row['system']!r}")
-            source = " ".join(
-                filter(None, [row.get("source_repo"), row.get("source_path"), row.get("commit")])
-            )
+            source = " ".join(filter(None, [row.get("source_repo"), row.get("source_path"), row.get("commit")]))
             lists[row["name"]] = CodeList(
                 name=row["name"],
                 system=row["system"],

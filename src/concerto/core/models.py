@@ -13,9 +13,7 @@ class CodeListVersion(models.Model):
     loaded_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["name", "version"], name="codelist_name_version_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["name", "version"], name="codelist_name_version_unique")]
         ordering = ["name", "-loaded_at"]
 
     def __str__(self) -> str:
@@ -29,9 +27,7 @@ class CodeListEntry(models.Model):
     cluster = models.CharField(max_length=40, blank=True)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["codelist", "code", "cluster"], name="codelist_entry_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["codelist", "code", "cluster"], name="codelist_entry_unique")]
         verbose_name_plural = "code list entries"
 
     def __str__(self) -> str:

@@ -18,9 +18,7 @@ class ConsoleBackend:
         stream.write(render(message))
         stream.flush()
         self.outbox.append(message)
-        return Receipt(
-            id=str(uuid.uuid4()), channel=message.channel, reference=message.reference, status="delivered"
-        )
+        return Receipt(id=str(uuid.uuid4()), channel=message.channel, reference=message.reference, status="delivered")
 
 
 def render(message: Message) -> str:

@@ -42,9 +42,7 @@ class NotifyBackend:
         if template_id is None:
             raise NotificationError(f"No GOV.UK Notify template is configured for {message.template!r}")
         response = self._call(lambda client: _post(client, message, template_id))
-        return Receipt(
-            id=response["id"], channel=message.channel, reference=message.reference, status="created"
-        )
+        return Receipt(id=response["id"], channel=message.channel, reference=message.reference, status="created")
 
     def status(self, notification_id: str) -> str:
         """Notify's current status for a notification (created, sending, delivered, …)."""

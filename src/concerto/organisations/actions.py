@@ -21,9 +21,7 @@ def create_organisation(
     if parent is None and allowed and kind != OrganisationKind.ICB:
         raise InvalidInput(f"A {OrganisationKind(kind).label} needs a parent ({', '.join(sorted(allowed))}).")
     if parent is not None and parent.kind not in allowed:
-        raise InvalidInput(
-            f"A {OrganisationKind(kind).label} cannot sit under a {parent.get_kind_display()}."
-        )
+        raise InvalidInput(f"A {OrganisationKind(kind).label} cannot sit under a {parent.get_kind_display()}.")
     if (kind == OrganisationKind.MH_TEAM) != bool(team_type):
         raise InvalidInput("A team type is needed for mental health teams, and only for them.")
     if Organisation.objects.filter(code=code).exists():

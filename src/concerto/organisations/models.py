@@ -41,9 +41,7 @@ class Organisation(models.Model):
     name = models.CharField(max_length=200)
     kind = models.CharField(max_length=20, choices=OrganisationKind.choices, db_index=True)
     team_type = models.CharField(max_length=20, choices=TeamType.choices, blank=True)
-    parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
-    )
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
     # A CMHT is aligned to a PCN in the community mental health framework.
     aligned_pcn = models.ForeignKey(
         "self",

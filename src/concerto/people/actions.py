@@ -61,9 +61,7 @@ def register_patient(
     except nhs_number.InvalidNHSNumber as exc:
         raise InvalidInput(str(exc)) from exc
     if Patient.objects.filter(nhs_number=number).exists():
-        raise InvalidInput(
-            "A patient with this NHS number is already known; transfer their registration instead."
-        )
+        raise InvalidInput("A patient with this NHS number is already known; transfer their registration instead.")
     if sex not in Sex.values:
         raise InvalidInput(f"Unknown sex {sex!r}.")
     if ethnicity not in Ethnicity.values:

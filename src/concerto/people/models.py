@@ -91,8 +91,7 @@ class Patient(models.Model):
             ),
             models.CheckConstraint(
                 name="death_after_birth",
-                condition=models.Q(date_of_death__isnull=True)
-                | models.Q(date_of_death__gte=models.F("date_of_birth")),
+                condition=models.Q(date_of_death__isnull=True) | models.Q(date_of_death__gte=models.F("date_of_birth")),
             ),
         ]
         indexes = [models.Index(fields=["family_name", "given_name"])]

@@ -22,9 +22,7 @@ class CodedRow:
     source: str
 
 
-_SEMANTIC_TAG = re.compile(
-    r"\s+\((?:finding|disorder|observable entity|procedure|situation|regime/therapy)\)$"
-)
+_SEMANTIC_TAG = re.compile(r"\s+\((?:finding|disorder|observable entity|procedure|situation|regime/therapy)\)$")
 
 
 def _terms(codes: set[str]) -> dict[str, str]:

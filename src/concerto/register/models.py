@@ -61,9 +61,7 @@ class InvitationBatch(models.Model):
 class Invitation(models.Model):
     patient = models.ForeignKey("people.Patient", on_delete=models.PROTECT, related_name="phc_invitations")
     channel = models.CharField(max_length=10, choices=Channel.choices)
-    status = models.CharField(
-        max_length=10, choices=InvitationStatus.choices, default=InvitationStatus.QUEUED
-    )
+    status = models.CharField(max_length=10, choices=InvitationStatus.choices, default=InvitationStatus.QUEUED)
     sent_on = models.DateField(null=True, blank=True)
     response = models.CharField(max_length=10, choices=Response.choices, default=Response.NONE)
     responded_on = models.DateField(null=True, blank=True)

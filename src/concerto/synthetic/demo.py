@@ -65,9 +65,7 @@ def ensure_demo_users() -> list[tuple[DemoUser, Membership]]:
             is_staff=du.role == "system_admin",
         )
         organisation = Organisation.objects.get(code=du.organisation_code)
-        membership = access_actions.add_membership(
-            user=user, organisation=organisation, role=du.role, by=None
-        )
+        membership = access_actions.add_membership(user=user, organisation=organisation, role=du.role, by=None)
         created.append((du, membership))
     # The GP also works sessions for the PCN, to show choosing a membership at log-in.
     gp = User.objects.get(username="gp")
@@ -103,9 +101,7 @@ def ensure_care_teams() -> int:
         if i % 4 == 0:
             links.append((music, "Community music group"))
         for organisation, role_in_care in links:
-            if not CareTeamEntry.objects.filter(
-                patient=patient, organisation=organisation, end__isnull=True
-            ).exists():
+            if not CareTeamEntry.objects.filter(patient=patient, organisation=organisation, end__isnull=True).exists():
                 access_actions.add_to_care_team(
                     patient=patient, organisation=organisation, role_in_care=role_in_care, start=start, by=gp
                 )

@@ -43,9 +43,7 @@ class LoadSummary:
     medications: int = 0
 
 
-def _insert(
-    table: str, columns: Sequence[str], rows: Iterable[tuple], advance: Advance, batch: int = 20_000
-) -> int:
+def _insert(table: str, columns: Sequence[str], rows: Iterable[tuple], advance: Advance, batch: int = 20_000) -> int:
     count = 0
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -123,9 +121,7 @@ def _staff(directory: Path) -> int:
             first_name=row["given_name"],
             last_name=row["family_name"],
         )
-        add_membership(
-            user=user, organisation=organisations[row["organisation_code"]], role=row["role"], by=None
-        )
+        add_membership(user=user, organisation=organisations[row["organisation_code"]], role=row["role"], by=None)
         created += 1
     return created
 
@@ -256,9 +252,7 @@ def load_extract(directory: Path, *, advance: Advance | None = None) -> LoadSumm
         ["patient_id", "code", "date", "source_organisation_id"],
         (
             (pid + offset, code, date, org_id.get(src))
-            for pid, code, date, src in rows_of(
-                "medications", ["patient_id", "code", "date", "source_org_code"]
-            )
+            for pid, code, date, src in rows_of("medications", ["patient_id", "code", "date", "source_org_code"])
         ),
         advance,
     )

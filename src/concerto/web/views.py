@@ -13,6 +13,8 @@ from concerto.access.selectors import memberships_for
 from concerto.people import selectors as people
 from concerto.people.models import Patient
 from concerto.records import selectors as records
+from concerto.register import selectors as register
+from concerto.register.models import Response
 from concerto.web.forms import PatientSearchForm
 
 
@@ -79,24 +81,20 @@ def patient_search(request: MemberRequest) -> HttpResponse:
             text=form.cleaned_data["q"],
             date_of_birth=form.cleaned_data["date_of_birth"],
         )
-    return render(
-        request, "web/patient_search.html", {"form": form, "results": results, "limit": people.SEARCH_LIMIT}
-    )
+    return render(request, "web/patient_search.html", {"form": form, "results": results, "limit": people.SEARCH_LIMIT})
 
 
 @patient_view(Permission.PATIENT_VIEW_DEMOGRAPHICS, what="patient_summary")
 def patient_summary(request: MemberRequest, patient: Patient) -> HttpResponse:
-    show_clinical = has_permission(request.membership, Permission.PATIENT_VIEW_CLINICAL)
-    return render(
-        request,
-        "web/patient_summary.html",
-        {
-            "patient": patient,
-            "registration": people.current_registration(patient),
-            "show_clinical": show_clinical,
-            "events": records.recent_events(by=request.membership, patient=patient) if show_clinical else [],
-            "medications": records.recent_medications(by=request.membership, patient=patient)
-            if show_clinical
-            else [],
-        },
-    )
+    context: dict = {"patient": patient, "registration": people.current_registration(patient)}
+    context["show_clinical"] = has_permission(request.membership, Permission.PATIENT_VIEW_CLINICAL)
+    if context["show_clinical"]:
+        by = request.membership
+        context |= {
+            "events": records.recent_events(by=by, patient=patient),
+            "medications": records.recent_medications(by=by, patient=patient),
+            "check": register.patient_check(by=by, patient=patient),
+            "can_record": has_permission(by, Permission.PATIENT_RECORD_CLINICAL),
+            "response_choices": Response.choices,
+        }
+    return render(request, "web/patient_summary.html", context)

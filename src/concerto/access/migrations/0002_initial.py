@@ -64,15 +64,11 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name="membership",
-            constraint=models.UniqueConstraint(
-                fields=("user", "organisation", "role"), name="membership_unique"
-            ),
+            constraint=models.UniqueConstraint(fields=("user", "organisation", "role"), name="membership_unique"),
         ),
         migrations.AddConstraint(
             model_name="consent",
-            constraint=models.UniqueConstraint(
-                fields=("patient", "organisation_kind"), name="one_consent_per_kind"
-            ),
+            constraint=models.UniqueConstraint(fields=("patient", "organisation_kind"), name="one_consent_per_kind"),
         ),
         migrations.AddConstraint(
             model_name="careteamentry",

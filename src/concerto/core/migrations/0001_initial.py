@@ -15,9 +15,7 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
+                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
                 ),
                 ("name", models.CharField(max_length=100)),
                 ("version", models.CharField(max_length=50)),
@@ -42,9 +40,7 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
+                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
                 ),
                 ("code", models.CharField(db_index=True, max_length=20)),
                 ("term", models.CharField(max_length=400)),
@@ -61,9 +57,7 @@ class Migration(migrations.Migration):
             options={
                 "verbose_name_plural": "code list entries",
                 "constraints": [
-                    models.UniqueConstraint(
-                        fields=("codelist", "code", "cluster"), name="codelist_entry_unique"
-                    )
+                    models.UniqueConstraint(fields=("codelist", "code", "cluster"), name="codelist_entry_unique")
                 ],
             },
         ),

@@ -25,9 +25,7 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
+                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
                 ),
                 ("password", models.CharField(max_length=128, verbose_name="password")),
                 ("last_login", models.DateTimeField(blank=True, null=True, verbose_name="last login")),
@@ -110,9 +108,7 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
+                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
                 ),
                 ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
                 (
@@ -177,9 +173,7 @@ class Migration(migrations.Migration):
                 ("date_of_death", models.DateField(blank=True, null=True)),
             ],
             options={
-                "indexes": [
-                    models.Index(fields=["family_name", "given_name"], name="people_pati_family__8867d0_idx")
-                ],
+                "indexes": [models.Index(fields=["family_name", "given_name"], name="people_pati_family__8867d0_idx")],
                 "constraints": [
                     models.CheckConstraint(
                         condition=models.Q(
@@ -205,9 +199,7 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
+                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
                 ),
                 ("start", models.DateField()),
                 ("end", models.DateField(blank=True, null=True)),
@@ -233,9 +225,7 @@ class Migration(migrations.Migration):
                 "indexes": [models.Index(fields=["practice", "end"], name="people_regi_practic_eed13f_idx")],
                 "constraints": [
                     models.CheckConstraint(
-                        condition=models.Q(
-                            ("end__isnull", True), ("end__gte", models.F("start")), _connector="OR"
-                        ),
+                        condition=models.Q(("end__isnull", True), ("end__gte", models.F("start")), _connector="OR"),
                         name="registration_end_after_start",
                     ),
                     models.UniqueConstraint(

@@ -24,9 +24,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, patients, **options):
         load_codelists()
-        config = SynthConfig(
-            patients=patients, practices=demo.DEMO_PRACTICES, pcns=demo.DEMO_PCNS, as_of=clock.today()
-        )
+        config = SynthConfig(patients=patients, practices=demo.DEMO_PRACTICES, pcns=demo.DEMO_PCNS, as_of=clock.today())
         if Organisation.objects.filter(code=config.icb_code).exists():
             self.stdout.write("Demo ICB already loaded: keeping it.")
         else:
@@ -43,8 +41,7 @@ class Command(BaseCommand):
 
     def _print_logins(self, users):
         self.stdout.write(
-            "\nDemo log-ins (synthetic data only). Password for all: "
-            + self.style.SUCCESS(demo.DEMO_PASSWORD)
+            "\nDemo log-ins (synthetic data only). Password for all: " + self.style.SUCCESS(demo.DEMO_PASSWORD)
         )
         self.stdout.write(f"{'username':<14} {'role':<36} organisation")
         self.stdout.write(f"{'-' * 14} {'-' * 36} {'-' * 40}")

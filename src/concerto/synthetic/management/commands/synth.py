@@ -29,17 +29,13 @@ class Command(BaseCommand):
         )
         parser.add_argument("--practices", type=int, default=None, help="Default: one per 5,000 patients")
         parser.add_argument("--pcns", type=int, default=None, help="Default: one per 4 practices")
-        parser.add_argument(
-            "--out", type=Path, default=None, help="Output folder; default DATA_DIR/synth-<patients>"
-        )
+        parser.add_argument("--out", type=Path, default=None, help="Output folder; default DATA_DIR/synth-<patients>")
         parser.add_argument("--load", action="store_true", help="Load the extract into the database")
 
     def handle(self, *args, patients, seed, as_of, practices, pcns, out, load, **options):
         if patients < 1:
             raise CommandError("--patients must be at least 1")
-        config = SynthConfig(
-            patients=patients, seed=seed, as_of=as_of or clock.today(), practices=practices, pcns=pcns
-        )
+        config = SynthConfig(patients=patients, seed=seed, as_of=as_of or clock.today(), practices=practices, pcns=pcns)
         out = out or Path(settings.DATA_DIR) / f"synth-{patients}"
         stages = 9  # the generator's eight stages, then writing Parquet
         with tqdm(total=stages, desc="Synthesising", unit="stage", disable=options["verbosity"] == 0) as bar:
