@@ -26,9 +26,7 @@ def pytest_collection_modifyitems(config, items):
             if IN_CI:
                 raise pytest.UsageError(f"CI must run the browser tests but {CHROMIUM} is missing")
             item.add_marker(
-                pytest.mark.skip(
-                    reason=f"needs Chromium at {CHROMIUM}: apt-get install -y chromium (CI installs it)"
-                )
+                pytest.mark.skip(reason=f"needs Chromium at {CHROMIUM}: apt-get install -y chromium (CI installs it)")
             )
 
 

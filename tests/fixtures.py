@@ -34,15 +34,9 @@ class Universe:
         self.icb = org(code="QT1", name="Test ICB", kind=K.ICB)
         self.pcn_north = org(code="U00001", name="North PCN", kind=K.PCN, parent=self.icb)
         self.pcn_south = org(code="U00002", name="South PCN", kind=K.PCN, parent=self.icb)
-        self.practice_n1 = org(
-            code="T00011", name="North One Surgery", kind=K.GP_PRACTICE, parent=self.pcn_north
-        )
-        self.practice_n2 = org(
-            code="T00012", name="North Two Surgery", kind=K.GP_PRACTICE, parent=self.pcn_north
-        )
-        self.practice_s1 = org(
-            code="T00021", name="South One Surgery", kind=K.GP_PRACTICE, parent=self.pcn_south
-        )
+        self.practice_n1 = org(code="T00011", name="North One Surgery", kind=K.GP_PRACTICE, parent=self.pcn_north)
+        self.practice_n2 = org(code="T00012", name="North Two Surgery", kind=K.GP_PRACTICE, parent=self.pcn_north)
+        self.practice_s1 = org(code="T00021", name="South One Surgery", kind=K.GP_PRACTICE, parent=self.pcn_south)
         self.trust = org(code="RT1", name="Test MH Trust", kind=K.MH_TRUST, parent=self.icb)
         self.cmht = org(
             code="RT1C1",
@@ -93,9 +87,7 @@ class Universe:
 
         self.alice = patient(1000, "Alice", "Ashworth", self.practice_n1, "admin_n1")
         self.bob = patient(2000, "Bob", "Brennan", self.practice_n2, "admin_n2", dob=dt.date(1975, 2, 3))
-        self.carol = patient(
-            3000, "Carol", "Chowdhury", self.practice_s1, "admin_s1", dob=dt.date(1990, 11, 30)
-        )
+        self.carol = patient(3000, "Carol", "Chowdhury", self.practice_s1, "admin_s1", dob=dt.date(1990, 11, 30))
 
     def m(self, name: str) -> Membership:
         return self.memberships[name]

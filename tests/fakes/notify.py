@@ -153,9 +153,7 @@ class FakeNotify:
     def start(self) -> None:
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.fake = self
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
@@ -190,9 +188,7 @@ class FakeNotify:
         try:
             uuid.UUID(issuer)
         except (ValueError, TypeError, AttributeError):
-            raise NotifyRefusal(
-                403, "AuthError", ["Invalid token: service id is not the right data type"]
-            ) from None
+            raise NotifyRefusal(403, "AuthError", ["Invalid token: service id is not the right data type"]) from None
         if issuer != self.service_id:
             raise NotifyRefusal(403, "AuthError", ["Invalid token: service not found"])
         try:
@@ -353,20 +349,12 @@ def _schema_errors(notification_type: str, payload: dict[str, Any]) -> list[str]
         if problem:
             errors.append(f"phone_number {problem}")
     email_address = payload.get("email_address")
-    if (
-        notification_type == "email"
-        and isinstance(email_address, str)
-        and not _is_email_address(email_address)
-    ):
+    if notification_type == "email" and isinstance(email_address, str) and not _is_email_address(email_address):
         errors.append("email_address Not a valid email address")
     personalisation = payload.get("personalisation")
     if personalisation is not None and not isinstance(personalisation, dict):
         errors.append(f"personalisation {personalisation!r} is not of type object")
-    elif (
-        notification_type == "letter"
-        and personalisation is not None
-        and "address_line_1" not in personalisation
-    ):
+    elif notification_type == "letter" and personalisation is not None and "address_line_1" not in personalisation:
         errors.append("personalisation address_line_1 is a required property")
     return errors
 

@@ -40,9 +40,7 @@ def demo_server(tmp_path_factory):
     env.pop("DATABASE_URL", None)
     concerto = [sys.executable, "-m", "concerto.manage"]
     subprocess.run([*concerto, "migrate", "-v", "0"], env=env, check=True)
-    subprocess.run(
-        [*concerto, "demo", "--patients", "4000", "-v", "0"], env=env, check=True, stdout=subprocess.DEVNULL
-    )
+    subprocess.run([*concerto, "demo", "--patients", "4000", "-v", "0"], env=env, check=True, stdout=subprocess.DEVNULL)
     port = _free_port()
     log = data / "server.log"
     log_file = log.open("wb")

@@ -62,12 +62,8 @@ def test_a_patient_of_another_practice_is_not_found(demo_server, page):
     expect(page.get_by_role("heading", name="Practice nurse")).to_be_visible()
     public_id = str(public_id)
     if "-" not in public_id:  # SQLite stores UUIDs as 32 hex digits
-        public_id = (
-            f"{public_id[:8]}-{public_id[8:12]}-{public_id[12:16]}-{public_id[16:20]}-{public_id[20:]}"
-        )
+        public_id = f"{public_id[:8]}-{public_id[8:12]}-{public_id[12:16]}-{public_id[16:20]}-{public_id[20:]}"
     response = page.goto(f"{url}/patients/{public_id}/")
     assert response.status == 404
-    (denied,) = query(
-        db, "SELECT COUNT(*) FROM access_auditevent WHERE action = 'denied' AND username = 'nurse'"
-    )[0:1]
+    (denied,) = query(db, "SELECT COUNT(*) FROM access_auditevent WHERE action = 'denied' AND username = 'nurse'")[0:1]
     assert denied[0] == 1

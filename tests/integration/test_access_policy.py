@@ -71,9 +71,7 @@ def test_care_team_entry_starting_in_the_future_gives_no_relationship_yet(univer
         ("vcse_worker", "vcse", K.VCSE),
     ],
 )
-def test_council_and_vcse_need_the_patients_consent_as_well_as_a_relationship(
-    universe, member, organisation, kind
-):
+def test_council_and_vcse_need_the_patients_consent_as_well_as_a_relationship(universe, member, organisation, kind):
     alice, gp = universe.alice, universe.m("gp_n1")
     add_to_care_team(patient=alice, organisation=getattr(universe, organisation), by=gp)
     assert not can_access_patient(universe.m(member), alice, VIEW), "no consent recorded yet"

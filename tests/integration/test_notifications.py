@@ -50,9 +50,7 @@ class NotifyService:
     templates: dict[str, str]  # our keys sms, email, letter → template ids
     fake: FakeNotify | None
 
-    def backend(
-        self, *, api_key: str | None = None, templates: dict[str, str] | None = None
-    ) -> NotifyBackend:
+    def backend(self, *, api_key: str | None = None, templates: dict[str, str] | None = None) -> NotifyBackend:
         return NotifyBackend(
             api_key=api_key or self.api_key,
             base_url=self.base_url,
@@ -247,9 +245,7 @@ def raw_post(notify: NotifyService, headers: dict[str, str]) -> requests.Respons
         "personalisation": {"name": "A"},
     }
     with requests.Session() as session:
-        return session.post(
-            f"{notify.base_url}/v2/notifications/sms", json=payload, headers=headers, timeout=30
-        )
+        return session.post(f"{notify.base_url}/v2/notifications/sms", json=payload, headers=headers, timeout=30)
 
 
 def test_a_token_from_a_wrong_clock_is_refused(notify: NotifyService) -> None:
@@ -288,9 +284,7 @@ def test_an_unconfigured_template_key_fails_before_calling_notify(fake_notify: F
 
 def test_an_address_longer_than_notify_reads_is_refused_here(fake_notify: FakeNotify) -> None:
     template = fake_notify.add_template("letter", CONTRACT_BODY)
-    backend = NotifyBackend(
-        api_key=fake_notify.api_key, base_url=fake_notify.base_url, templates={"letter": template}
-    )
+    backend = NotifyBackend(api_key=fake_notify.api_key, base_url=fake_notify.base_url, templates={"letter": template})
 
     error = send_error(backend, letter(to=("line",) * 7 + ("LS1 4AP",)))
 
@@ -311,9 +305,7 @@ def test_an_unreachable_notify_is_a_notification_error() -> None:
 def test_the_fake_refuses_synthetic_postcodes_as_notify_does(fake_notify: FakeNotify) -> None:
     # The synthetic population lives in "DM", which is not a postcode area: Notify refuses it.
     template = fake_notify.add_template("letter", CONTRACT_BODY)
-    backend = NotifyBackend(
-        api_key=fake_notify.api_key, base_url=fake_notify.base_url, templates={"letter": template}
-    )
+    backend = NotifyBackend(api_key=fake_notify.api_key, base_url=fake_notify.base_url, templates={"letter": template})
 
     error = send_error(backend, letter(to=("Ms A Example", "1 Example Street", "Demotown", "DM1 1AA")))
 
@@ -323,9 +315,7 @@ def test_the_fake_refuses_synthetic_postcodes_as_notify_does(fake_notify: FakeNo
 @pytest.mark.parametrize("number", ["07700900123", "07700 900123", "+447700900123", "+44 (0)7700 900123"])
 def test_the_fake_accepts_uk_mobiles_in_their_usual_forms(fake_notify: FakeNotify, number: str) -> None:
     template = fake_notify.add_template("sms", CONTRACT_BODY)
-    backend = NotifyBackend(
-        api_key=fake_notify.api_key, base_url=fake_notify.base_url, templates={"sms": template}
-    )
+    backend = NotifyBackend(api_key=fake_notify.api_key, base_url=fake_notify.base_url, templates={"sms": template})
 
     backend.send(sms(to=number))
 

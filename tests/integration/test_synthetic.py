@@ -102,9 +102,7 @@ def test_about_half_the_register_has_all_six_checks_in_the_last_year(population)
 
 
 def test_every_code_comes_from_a_shipped_code_list(population):
-    snomed = set().union(
-        *(cl.code_set for cl in codelists.all_codelists().values() if cl.system == "snomed-ct")
-    )
+    snomed = set().union(*(cl.code_set for cl in codelists.all_codelists().values() if cl.system == "snomed-ct"))
     dmd = set().union(*(cl.code_set for cl in codelists.all_codelists().values() if cl.system == "dmd"))
     assert set(population["clinical_events"].column("code").unique().to_pylist()) <= snomed
     assert set(population["medications"].column("code").unique().to_pylist()) <= dmd
@@ -163,9 +161,7 @@ def test_load_into_the_database_and_refuse_a_second_load(universe, tmp_path):
         by=universe.m("admin_n1"),
     )
     assert newcomer.pk > Patient.objects.exclude(pk=newcomer.pk).order_by("-pk").first().pk
-    loaded = Patient.objects.filter(
-        registrations__practice__code="Z90001", registrations__end__isnull=True
-    ).first()
+    loaded = Patient.objects.filter(registrations__practice__code="Z90001", registrations__end__isnull=True).first()
     gp = User.objects.get(username="z90001-gp-1").memberships.get()
     from django.urls import reverse
 

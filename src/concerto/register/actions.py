@@ -52,7 +52,7 @@ MEASURES: dict[str, Measure] = {
     "total_cholesterol": Measure("Total cholesterol", "mmol/L", Decimal("1.0"), Decimal("20.0"), "total_cholesterol"),
     "hba1c": Measure("HbA1c", "mmol/mol", Decimal(15), Decimal(200), "hba1c"),
     "fasting_glucose": Measure("Fasting glucose", "mmol/L", Decimal("1.0"), Decimal("40.0"), "fasting_glucose"),
-    "alcohol_units_week": Measure("Alcohol", "U/week", Decimal(0), Decimal(300), "alcohol_units_week"),
+    "alcohol_units_week": Measure("Alcohol (units a week)", "U/week", Decimal(0), Decimal(300), "alcohol_units_week"),
 }
 SMOKING_CODE_KEYS = {"current": "smoking_current", "ex": "smoking_ex", "never": "smoking_never"}
 

@@ -119,7 +119,10 @@ class RegisterFilterForm(forms.Form):
         cast(forms.ChoiceField, self.fields["practice"]).choices = [("", "All practices")] + [
             (p.pk, p.name) for p in practices
         ]
-        cast(forms.ChoiceField, self.fields["status"]).choices = [("", "All"), *statuses]
+        if statuses:
+            cast(forms.ChoiceField, self.fields["status"]).choices = [("", "All"), *statuses]
+        else:  # a summary page: no list to filter or sort
+            del self.fields["status"], self.fields["order"]
 
     def clean_on(self):
         on = self.cleaned_data["on"]

@@ -44,7 +44,9 @@ def _lipids_met(rules: Rules) -> str:
         + (" OR rows.cvd IS NOT NULL" if "cvd_conditions" in codelists.all_codelists() else "")
         + ")"
     )
-    return f"((rows.lipids_date IS NOT NULL) OR (NOT {high_risk} AND rows.lipids_24_date IS NOT NULL))"
+    # CASE makes the risk test NULL-safe: an unknown BMI is not a risk factor.
+    low_risk = f"(CASE WHEN {high_risk} THEN 1 ELSE 0 END) = 0"
+    return f"((rows.lipids_date IS NOT NULL) OR ({low_risk} AND rows.lipids_24_date IS NOT NULL))"
 
 
 GENERAL_PCA = "(rows.excluded_on IS NOT NULL OR rows.invited_twice = 1 OR rows.recently_joined = 1)"
@@ -83,27 +85,27 @@ def measures(*, rules: Rules) -> dict[str, tuple[str, list]]:
     """Everything the indicator page counts, as name → (SQL condition, parameters)."""
     any_abnormal = "(" + " OR ".join(f"rows.{f.key}_abnormal = 1" for f in rules.flags) + ")"
     out: dict[str, tuple[str, list]] = {
-        "register_diagnosis": ("rows.by_diagnosis = 1", []),
-        "register_lithium_only": ("rows.by_diagnosis = 0", []),
+        "register_diagnosis": ("rows.diagnosis_based = 1", []),
+        "register_lithium_only": ("rows.diagnosis_based = 0", []),
         # The national ambition (60%): all six in 12 months, whole diagnosis register, no PCAs.
-        "all_six": ("rows.by_diagnosis = 1 AND rows.all_six = 1", []),
-        "any_abnormal": (f"rows.by_diagnosis = 1 AND {any_abnormal}", []),
+        "all_six": ("rows.diagnosis_based = 1 AND rows.all_six = 1", []),
+        "any_abnormal": (f"rows.diagnosis_based = 1 AND {any_abnormal}", []),
         # Every abnormal result has had its follow-up offered (or declined, or completed).
         "abnormal_followed_up": (
-            f"rows.by_diagnosis = 1 AND {any_abnormal} AND "
+            f"rows.diagnosis_based = 1 AND {any_abnormal} AND "
             + " AND ".join(f"(rows.{f.key}_abnormal = 0 OR rows.{f.key}_followed_up = 1)" for f in rules.flags),
             [],
         ),
     }
     for e in rules.elements:
-        out[f"element_{e.key}"] = (f"rows.by_diagnosis = 1 AND rows.{e.key}_date IS NOT NULL", [])
+        out[f"element_{e.key}"] = (f"rows.diagnosis_based = 1 AND rows.{e.key}_date IS NOT NULL", [])
     for f in rules.flags:
-        out[f"flag_{f.key}"] = (f"rows.by_diagnosis = 1 AND rows.{f.key}_abnormal = 1", [])
+        out[f"flag_{f.key}"] = (f"rows.diagnosis_based = 1 AND rows.{f.key}_abnormal = 1", [])
         out[f"flag_{f.key}_followed"] = (
-            f"rows.by_diagnosis = 1 AND rows.{f.key}_abnormal = 1 AND rows.{f.key}_followed_up = 1",
+            f"rows.diagnosis_based = 1 AND rows.{f.key}_abnormal = 1 AND rows.{f.key}_followed_up = 1",
             [],
         )
     for d in indicators(rules=rules):
-        out[f"{d.id}_num"] = (f"rows.by_diagnosis = 1 AND {d.met}", [])
-        out[f"{d.id}_den"] = (f"rows.by_diagnosis = 1 AND (({d.met}) OR NOT {d.excepted})", [])
+        out[f"{d.id.lower()}_num"] = (f"rows.diagnosis_based = 1 AND {d.met}", [])
+        out[f"{d.id.lower()}_den"] = (f"rows.diagnosis_based = 1 AND (({d.met}) OR NOT {d.excepted})", [])
     return out

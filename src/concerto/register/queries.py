@@ -9,6 +9,7 @@ coded events, which the (patient, date) indexes answer quickly.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
@@ -297,6 +298,8 @@ class CheckSQL:
         least = "LEAST" if self.vendor == "postgresql" else "MIN"
         dates = ", ".join(f"hc.{e.key}_date" for e in self.rules.elements)
         exprs.append(f"CASE WHEN {all_six} THEN 1 ELSE 0 END AS all_six")
+        # A boolean on PostgreSQL, 0/1 on SQLite: one integer form for conditions over the rows.
+        exprs.append("CASE WHEN hc.by_diagnosis THEN 1 ELSE 0 END AS diagnosis_based")
         # QOF personalised care adjustments that need date arithmetic (which differs by database).
         gap = (
             "hc.last_invited - hc.first_invited"
@@ -371,9 +374,11 @@ def _as_date(value):
 
 
 def _tidy(row: dict) -> dict:
-    """Dates as dates and flags as booleans, whichever database answered."""
+    """Dates as dates, flags as booleans and ids as UUIDs, whichever database answered."""
     for key, value in row.items():
-        if key.endswith(("_date", "_at", "_declined", "_unsuitable", "_on", "_invited", "_since")) or key in {
+        if key == "public_id":
+            row[key] = value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+        elif key.endswith(("_date", "_at", "_declined", "_unsuitable", "_on", "_invited", "_since")) or key in {
             "last_check",
             "diagnosed",
             "first_diagnosed",
@@ -413,7 +418,10 @@ def check_rows(
         "last_check": "(rows.last_check IS NOT NULL), rows.last_check, rows.family_name, rows.id",
     }
     outer += f" ORDER BY {orders[order]}"
-    return [_tidy(row) for row in _run(outer, params)]
+    rows = [_tidy(row) for row in _run(outer, params)]
+    for row in rows:
+        row["status_label"] = Status.LABELS[row["status"]]
+    return rows
 
 
 def aggregate(qs, *, on: dt.date, rules: Rules, measures: dict[str, tuple[str, list]]) -> dict:
@@ -424,8 +432,9 @@ def aggregate(qs, *, on: dt.date, rules: Rules, measures: dict[str, tuple[str, l
     sql, params = CheckSQL(on=on, rules=rules, vendor=connection.vendor).with_clause(inner_sql, inner_params)
     sums, sum_params = [], []
     for name, (condition, cond_params) in measures.items():
-        if not name.replace("_", "").isalnum():
-            raise ValueError(f"measure name {name!r} must be a plain word")
+        if not (name.replace("_", "").isalnum() and name.islower()):
+            # Lower case: PostgreSQL folds unquoted aliases, SQLite keeps them.
+            raise ValueError(f"measure name {name!r} must be a plain lower-case word")
         sums.append(f"SUM(CASE WHEN {condition} THEN 1 ELSE 0 END) AS {name}")
         sum_params += cond_params
     result = _run(f"{sql} SELECT COUNT(*) AS total, {', '.join(sums)} FROM rows", [*params, *sum_params])[0]

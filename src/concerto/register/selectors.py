@@ -189,9 +189,9 @@ def indicator_summary(*, by: Membership, on: dt.date, practice_ids: list[int]) -
             {
                 "id": d.id,
                 "title": d.title,
-                "num": counts[f"{d.id}_num"],
-                "den": counts[f"{d.id}_den"],
-                "rate": rate(counts[f"{d.id}_num"], counts[f"{d.id}_den"]),
+                "num": counts[f"{d.id.lower()}_num"],
+                "den": counts[f"{d.id.lower()}_den"],
+                "rate": rate(counts[f"{d.id.lower()}_num"], counts[f"{d.id.lower()}_den"]),
             }
             for d in qof.indicators(rules=rules)
         ],

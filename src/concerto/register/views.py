@@ -56,7 +56,6 @@ def _filters(request: MemberRequest, statuses):
 def _decorate(rows: list[dict]) -> list[dict]:
     rules = rules_module.load()
     for row in rows:
-        row["status_label"] = Status.LABELS[row["status"]]
         row["outstanding"] = ", ".join(e.label for e in rules.elements if row[f"{e.key}_date"] is None)
     return rows
 
