@@ -34,3 +34,12 @@ def pytest_collection_modifyitems(config, items):
 def fast_password_hashing(settings):
     # Argon2 is deliberately slow; tests create many users. Production keeps Argon2 (settings.py).
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def fake_notify():
+    """A verified fake of GOV.UK Notify on a loopback port (tests/fakes/notify.py)."""
+    from tests.fakes.notify import FakeNotify
+
+    with FakeNotify() as fake:
+        yield fake

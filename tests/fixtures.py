@@ -6,6 +6,8 @@ patients registered at each practice.
 """
 
 import datetime as dt
+import itertools
+from decimal import Decimal
 
 import pytest
 from django.test import Client
@@ -17,6 +19,7 @@ from concerto.core.nhs_number import synthetic_from_serial
 from concerto.organisations.actions import create_organisation
 from concerto.organisations.models import OrganisationKind as K
 from concerto.people.actions import create_staff_user, register_patient
+from concerto.records.actions import record_clinical_event, record_medication_issue
 
 PASSWORD = "a-long-test-password"
 
@@ -106,3 +109,51 @@ def client_as(membership: Membership) -> Client:
     session[SESSION_KEY] = membership.pk
     session.save()
     return client
+
+
+UNITS = {
+    "60621009": "kg/m2",
+    "271649006": "mmHg",
+    "1091811000000102": "mmHg",
+    "1005671000000105": "mmol/L",
+    "999791000000106": "mmol/mol",
+    "1082641000000106": "U/week",
+}
+
+_serials = itertools.count(10_000, 7)  # NHS-number serials for patients made by `make`
+
+
+@pytest.fixture
+def make(universe):
+    """Build a patient at practice N1 with the events given: (code, date[, value])."""
+
+    def build(*events, meds=(), practice="n1", registered=dt.date(2010, 1, 1), born=dt.date(1975, 3, 3)):
+        practice_org, admin = {"n1": (universe.practice_n1, "admin_n1"), "s1": (universe.practice_s1, "admin_s1")}[
+            practice
+        ]
+        patient = register_patient(
+            nhs_number_text=nhs_number(next(_serials)),
+            given_name="Test",
+            family_name=f"Person{next(_serials)}",
+            date_of_birth=born,
+            sex="M",
+            practice=practice_org,
+            registered_on=registered,
+            by=universe.m(admin),
+        )
+        clinician = universe.m("nurse_n1" if practice == "n1" else "gp_s1")
+        for code, date, *value in events:
+            v = Decimal(str(value[0])) if value else None
+            record_clinical_event(
+                patient=patient,
+                code=code,
+                date=date,
+                value=v,
+                unit=UNITS.get(code, "") if v is not None else "",
+                by=clinician,
+            )
+        for code, date in meds:
+            record_medication_issue(patient=patient, code=code, date=date, by=clinician)
+        return patient
+
+    return build

@@ -62,12 +62,6 @@ class NotifyService:
         return self.api_key[-73:-37]
 
 
-@pytest.fixture
-def fake_notify() -> Iterator[FakeNotify]:
-    with FakeNotify() as fake:
-        yield fake
-
-
 @pytest.fixture(params=["fake", "real"])
 def notify(request: pytest.FixtureRequest) -> Iterator[NotifyService]:
     if request.param == "fake":

@@ -5,7 +5,6 @@ selectors, on SQLite and (in the PostgreSQL pass) on PostgreSQL.
 """
 
 import datetime as dt
-import itertools
 from decimal import Decimal
 
 import pytest
@@ -13,12 +12,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from concerto.core import clock
-from concerto.people.actions import register_patient
-from concerto.records.actions import record_clinical_event, record_medication_issue
+from concerto.records.actions import record_clinical_event
 from concerto.register import queries, selectors
 from concerto.register.actions import record_care_adjustment, record_follow_up
 from concerto.register.rules import load as load_rules
-from tests.fixtures import nhs_number
+from tests.fixtures import UNITS
 
 ON = dt.date(2026, 6, 30)  # the reporting date of these specs
 YEAR_BEFORE = dt.date(2025, 6, 30)  # exactly 12 months before: outside the window
@@ -39,52 +37,6 @@ ELEMENT_CODES = {
 CURRENT_SMOKER = "160603005"
 EX_SMOKER = "1092031000000108"
 SYSTOLIC, DIASTOLIC = "271649006", "1091811000000102"
-UNITS = {
-    "60621009": "kg/m2",
-    "271649006": "mmHg",
-    "1091811000000102": "mmHg",
-    "1005671000000105": "mmol/L",
-    "999791000000106": "mmol/mol",
-    "1082641000000106": "U/week",
-}
-
-_serials = itertools.count(10_000, 7)
-
-
-@pytest.fixture
-def make(universe):
-    """Build a patient at practice N1 with the events given: (code, date[, value])."""
-
-    def build(*events, meds=(), practice="n1", registered=dt.date(2010, 1, 1), born=dt.date(1975, 3, 3)):
-        practice_org, admin = {"n1": (universe.practice_n1, "admin_n1"), "s1": (universe.practice_s1, "admin_s1")}[
-            practice
-        ]
-        patient = register_patient(
-            nhs_number_text=nhs_number(next(_serials)),
-            given_name="Test",
-            family_name=f"Person{next(_serials)}",
-            date_of_birth=born,
-            sex="M",
-            practice=practice_org,
-            registered_on=registered,
-            by=universe.m(admin),
-        )
-        clinician = universe.m("nurse_n1" if practice == "n1" else "gp_s1")
-        for code, date, *value in events:
-            v = Decimal(str(value[0])) if value else None
-            record_clinical_event(
-                patient=patient,
-                code=code,
-                date=date,
-                value=v,
-                unit=UNITS.get(code, "") if v is not None else "",
-                by=clinician,
-            )
-        for code, date in meds:
-            record_medication_issue(patient=patient, code=code, date=date, by=clinician)
-        return patient
-
-    return build
 
 
 def on_register(universe, on=ON, member="gp_n1"):

@@ -1,4 +1,5 @@
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 
@@ -21,3 +22,19 @@ def test_every_ons_category_maps_to_one_of_five_groups_or_not_stated():
     groups = {Ethnicity.group_of(code) for code in Ethnicity.values}
     assert groups == set(EthnicGroup)
     assert len(Ethnicity.values) == 20  # 19 ONS 2021 categories + not stated
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (Decimal("31.40"), "31.4"),
+        (Decimal("120.00"), "120"),
+        (Decimal("4.65"), "4.65"),
+        (120.0, "120"),
+        (None, ""),
+    ],
+)
+def test_measurements_display_plainly(value, shown):
+    from concerto.web.templatetags.concerto import number
+
+    assert number(value) == shown

@@ -233,10 +233,10 @@ def invite(*, patient: Patient, channel: str, by: Membership, backend=None) -> I
     return invitation
 
 
-@transaction.atomic
 def start_invitation_batch(*, patient_ids: Iterable[int], channel: str, by: Membership) -> InvitationBatch:
-    """Queue an invitation for each patient (only those the member may act on), to be sent in
-    chunks by `continue_invitation_batch`, so nothing is lost if the page is left."""
+    """Queue an invitation for each patient, to be sent in chunks by `continue_invitation_batch`,
+    so nothing is lost if the page is left. All or nobody: if any patient is not the member's to
+    act on, the refusal is audited (outside the transaction, so it stays) and nobody is queued."""
     if channel not in (Channel.SMS, Channel.LETTER):
         raise InvalidInput("Bulk invitations go by text message or letter.")
     ids = sorted(set(patient_ids))
@@ -253,16 +253,21 @@ def start_invitation_batch(*, patient_ids: Iterable[int], channel: str, by: Memb
             detail={"refused_patient_ids": sorted(set(ids) - set(allowed))},
         )
         raise InvalidInput("Some of the people chosen are not yours to invite; nobody was invited.")
+    return _queue_batch(patient_ids=allowed, channel=channel, by=by)
+
+
+@transaction.atomic
+def _queue_batch(*, patient_ids: list[int], channel: str, by: Membership) -> InvitationBatch:
     now = clock.now()
     batch = InvitationBatch.objects.create(channel=channel, created_by=by, created_at=now)
     Invitation.objects.bulk_create(
-        Invitation(patient_id=pid, channel=channel, invited_by=by, batch=batch, created_at=now) for pid in allowed
+        Invitation(patient_id=pid, channel=channel, invited_by=by, batch=batch, created_at=now) for pid in patient_ids
     )
     audit.record(
         by=by,
         action=AuditAction.CREATE,
         what="phc_invitation_batch",
-        detail={"batch": batch.pk, "channel": channel, "patient_ids": allowed},
+        detail={"batch": batch.pk, "channel": channel, "patient_ids": patient_ids},
     )
     return batch
 

@@ -12,6 +12,7 @@ import datetime as dt
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import cached_property
 
 from django.db import connection
@@ -376,7 +377,9 @@ def _as_date(value):
 def _tidy(row: dict) -> dict:
     """Dates as dates, flags as booleans and ids as UUIDs, whichever database answered."""
     for key, value in row.items():
-        if key == "public_id":
+        if key.endswith("_value") and isinstance(value, (int, float)):
+            row[key] = Decimal(str(value))  # SQLite returns numeric values as floats
+        elif key == "public_id":
             row[key] = value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
         elif key.endswith(("_date", "_at", "_declined", "_unsuitable", "_on", "_invited", "_since")) or key in {
             "last_check",
