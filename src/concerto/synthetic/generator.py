@@ -150,6 +150,10 @@ class Codes:
     ex_smoker: np.ndarray
     never_smoker: np.ndarray
     lithium_stopped: str
+    care_plan: str
+    first_letter: str
+    second_letter: str
+    informed_dissent: str
     sga: np.ndarray
     fga: np.ndarray
     depot: np.ndarray
@@ -191,6 +195,10 @@ class Codes:
             ex_smoker=np.array([c.code for c in smoking.cluster("EXSMOK_COD")]),
             never_smoker=np.array([c.code for c in smoking.cluster("NSMOK_COD")]),
             lithium_stopped="170688000",
+            care_plan=next(c.code for c in codelists.get("smi_review_careplan_exceptions_pcd2025").cluster("MHP_COD")),
+            first_letter="414668005",
+            second_letter="414670001",
+            informed_dissent="717051000000101",
             sga=vmps("antipsychotics_second_gen_oral_dmd"),
             fga=vmps("antipsychotics_first_gen_oral_dmd"),
             depot=vmps("antipsychotics_depot_lai_dmd"),
@@ -205,6 +213,9 @@ class Codes:
             (codes.hba1c, "phc_glucose_hba1c_pcd2025"),
             (codes.alcohol_units, "phc_alcohol_pcd2025"),
             (codes.lithium_stopped, "smi_review_careplan_exceptions_pcd2025"),
+            (codes.first_letter, "smi_review_careplan_exceptions_pcd2025"),
+            (codes.second_letter, "smi_review_careplan_exceptions_pcd2025"),
+            (codes.informed_dissent, "smi_review_careplan_exceptions_pcd2025"),
         ]:
             if code not in codelists.get(listname):
                 raise ValueError(f"synthetic generator code {code} is not in code list {listname}")
@@ -418,6 +429,19 @@ def generate(config: SynthConfig, progress: Progress | None = None) -> dict[str,
     step("physical health checks")
     reg_smi = s[alive[s]]
     _physical_health(events, rng, codes, reg_smi, as_of, full_check_rate=0.63)
+    # Care plans, invitations and the odd informed dissent, as practices record them.
+    m = len(reg_smi)
+    planned = rng.random(m) < 0.55
+    events.add(reg_smi[planned], codes.care_plan, as_of - rng.integers(0, 360, planned.sum()) * DAY)
+    invited = rng.random(m) < 0.35
+    first_letter = as_of - rng.integers(30, 300, invited.sum()) * DAY
+    events.add(reg_smi[invited], codes.first_letter, first_letter)
+    again = rng.random(invited.sum()) < 0.4
+    events.add(
+        reg_smi[invited][again], codes.second_letter, first_letter[again] + rng.integers(7, 28, again.sum()) * DAY
+    )
+    dissent = rng.random(m) < 0.02
+    events.add(reg_smi[dissent], codes.informed_dissent, as_of - rng.integers(0, 300, dissent.sum()) * DAY)
     # The wider adult population has some routine observations too.
     routine = idx[(age >= 21) & alive & ~smi]  # readings up to 3 years back: all taken as adults
     routine = routine[rng.random(len(routine)) < np.where(age[routine] >= 40, 0.35, 0.12)]
