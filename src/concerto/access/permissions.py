@@ -11,10 +11,12 @@ class Permission(StrEnum):
     PATIENT_REGISTER = "patient_register"
     CARE_TEAM_MANAGE = "care_team_manage"
     CONSENT_RECORD = "consent_record"
+    REFERRAL_MAKE = "referral_make"
+    REFERRAL_MANAGE = "referral_manage"  # triage and act on referrals to one's own organisation
     AGGREGATES_VIEW = "aggregates_view"
     REFERENCE_DATA_ADMIN = "reference_data_admin"
     AUDIT_VIEW = "audit_view"
 
     @property
     def is_patient_level(self) -> bool:
-        return self.value.startswith(("patient_", "care_team_", "consent_"))
+        return self.value.startswith(("patient_", "care_team_", "consent_", "referral_"))

@@ -55,7 +55,7 @@ ROLES: dict[str, Role] = {
             "GP",
             "General practitioner. Sees and records the full record of patients registered at their "
             "practice, manages care teams and records consent.",
-            _CLINICAL | {P.PATIENT_REGISTER, P.CARE_TEAM_MANAGE, P.CONSENT_RECORD},
+            _CLINICAL | {P.PATIENT_REGISTER, P.CARE_TEAM_MANAGE, P.CONSENT_RECORD, P.REFERRAL_MAKE},
             frozenset({K.GP_PRACTICE}),
             Scope.PRACTICE,
         ),
@@ -64,7 +64,7 @@ ROLES: dict[str, Role] = {
             "Practice nurse",
             "Sees and records the clinical record of patients registered at their practice "
             "(physical health checks, recalls).",
-            _CLINICAL,
+            _CLINICAL | {P.REFERRAL_MAKE},
             frozenset({K.GP_PRACTICE}),
             Scope.PRACTICE,
         ),
@@ -82,7 +82,7 @@ ROLES: dict[str, Role] = {
             "PCN mental health practitioner",
             "Mental health practitioner employed across a primary care network (ARRS). Sees and "
             "records the clinical record of patients registered at any practice of the PCN.",
-            _CLINICAL | {P.CARE_TEAM_MANAGE},
+            _CLINICAL | {P.CARE_TEAM_MANAGE, P.REFERRAL_MAKE, P.REFERRAL_MANAGE},
             frozenset({K.PCN}),
             Scope.PCN,
         ),
@@ -91,7 +91,7 @@ ROLES: dict[str, Role] = {
             "Key worker / care coordinator",
             "Named key worker. Sees and records the clinical record of patients whose care team, "
             "referral or episode includes their organisation.",
-            _CLINICAL,
+            _CLINICAL | {P.REFERRAL_MAKE, P.REFERRAL_MANAGE},
             frozenset({K.PCN, K.MH_TEAM, K.LOCAL_AUTHORITY, K.VCSE}),
             Scope.RELATIONSHIP,
         ),
@@ -100,7 +100,7 @@ ROLES: dict[str, Role] = {
             "Community mental health clinician",
             "Clinician in a mental health team (CMHT, early intervention, IPS, crisis, psychological "
             "therapies). Sees and records the record of patients with a relationship to their team.",
-            _CLINICAL,
+            _CLINICAL | {P.REFERRAL_MAKE, P.REFERRAL_MANAGE},
             _MH,
             Scope.RELATIONSHIP,
         ),
@@ -108,7 +108,7 @@ ROLES: dict[str, Role] = {
             "team_manager",
             "Team manager",
             "Manages a mental health team: as a clinician, plus managing the team's care-team entries.",
-            _CLINICAL | {P.CARE_TEAM_MANAGE},
+            _CLINICAL | {P.CARE_TEAM_MANAGE, P.REFERRAL_MAKE, P.REFERRAL_MANAGE},
             _MH,
             Scope.RELATIONSHIP,
         ),
@@ -117,7 +117,7 @@ ROLES: dict[str, Role] = {
             "Social prescribing link worker",
             "Connects people to community services. Sees demographics of patients registered in their "
             "PCN; no clinical record.",
-            _DEMOGRAPHIC,
+            _DEMOGRAPHIC | {P.REFERRAL_MAKE},
             frozenset({K.PCN}),
             Scope.PCN,
         ),
@@ -126,7 +126,7 @@ ROLES: dict[str, Role] = {
             "Local authority social worker",
             "Council social worker. Sees demographics and the shared clinical record of patients whose "
             "care team includes their council and who consented to sharing with local authorities.",
-            _DEMOGRAPHIC | {P.PATIENT_VIEW_CLINICAL},
+            _DEMOGRAPHIC | {P.PATIENT_VIEW_CLINICAL, P.REFERRAL_MAKE, P.REFERRAL_MANAGE},
             frozenset({K.LOCAL_AUTHORITY}),
             Scope.RELATIONSHIP,
         ),
@@ -135,7 +135,7 @@ ROLES: dict[str, Role] = {
             "VCSE worker",
             "Worker in a voluntary or community organisation. Sees demographics only, of patients "
             "whose care team includes their organisation and who consented to sharing with VCSE partners.",
-            _DEMOGRAPHIC,
+            _DEMOGRAPHIC | {P.REFERRAL_MAKE, P.REFERRAL_MANAGE},
             frozenset({K.VCSE}),
             Scope.RELATIONSHIP,
         ),

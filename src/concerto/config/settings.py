@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "concerto.records",
     "concerto.notifications",
     "concerto.register",
+    "concerto.referrals",
     "concerto.synthetic",
     "concerto.web",
 ]

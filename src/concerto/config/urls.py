@@ -5,4 +5,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("concerto.web.urls")),
     path("", include("concerto.register.urls")),
+    path("", include("concerto.referrals.urls")),
 ]

@@ -13,6 +13,7 @@ from concerto.access.selectors import memberships_for
 from concerto.people import selectors as people
 from concerto.people.models import Patient
 from concerto.records import selectors as records
+from concerto.referrals import selectors as referrals
 from concerto.register import selectors as register
 from concerto.register.models import Response
 from concerto.web.forms import PatientSearchForm
@@ -86,10 +87,15 @@ def patient_search(request: MemberRequest) -> HttpResponse:
 
 @patient_view(Permission.PATIENT_VIEW_DEMOGRAPHICS, what="patient_summary")
 def patient_summary(request: MemberRequest, patient: Patient) -> HttpResponse:
-    context: dict = {"patient": patient, "registration": people.current_registration(patient)}
+    by = request.membership
+    context: dict = {
+        "patient": patient,
+        "registration": people.current_registration(patient),
+        "referrals": referrals.for_patient(by=by, patient=patient),
+        "care_team": referrals.care_team(by=by, patient=patient),
+    }
     context["show_clinical"] = has_permission(request.membership, Permission.PATIENT_VIEW_CLINICAL)
     if context["show_clinical"]:
-        by = request.membership
         context |= {
             "events": records.recent_events(by=by, patient=patient),
             "medications": records.recent_medications(by=by, patient=patient),
