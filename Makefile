@@ -64,9 +64,12 @@ else
 	@echo "==> PostgreSQL pass skipped: set DATABASE_URL=postgres://postgres@127.0.0.1:5432/concerto to run it"
 endif
 
+# When the PostgreSQL pass follows, the SQLite pass leaves the PostgreSQL-only tests to it.
+SQLITE_MARKERS := $(if $(strip $(TEST_DATABASE_URL)),-m "not postgres",)
+
 test-sqlite: setup
 	@echo "==> Test suite on SQLite"
-	env -u DATABASE_URL $(VENV)/bin/pytest $(PYTEST_ARGS)
+	env -u DATABASE_URL $(VENV)/bin/pytest $(SQLITE_MARKERS) $(PYTEST_ARGS)
 
 test-postgres: setup
 	@echo "==> Test suite on PostgreSQL ($(TEST_DATABASE_URL)); browser tests ran in the SQLite pass"

@@ -43,7 +43,8 @@ def clock_for(referral: Referral, today: dt.date | None = None) -> Clock:
         "assessed": referral.assessed_on,
         "treatment_started": referral.treatment_started_on,
     }[std.stops_at]
-    end = stopped or today or clock.today()
+    # A closed referral's clock stops when it closed (if its milestone was never reached).
+    end = stopped or referral.closed_on or today or clock.today()
     days = (end - referral.clock_start).days
     return Clock(
         referral.clock_start, std.stops_at, stopped, std.target_days, days, days > std.target_days, std.standard

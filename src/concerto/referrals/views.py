@@ -132,7 +132,9 @@ def act(request: MemberRequest, patient: Patient, referral_id: int, step: str) -
         back = _detail_url(referral)
     if step == "decide":
         result = decide(request, referral)
-        if result is not None:
+        if result is not None and result.redirected_from_id == referral.pk:
+            messages.success(request, f"Saved: redirected to {result.destination.name}, with your hand-over note.")
+        elif result is not None:
             messages.success(request, f"Saved: {result.get_status_display().lower()} ({result.destination.name}).")
         return redirect(back)
     if step not in STEPS:
