@@ -420,3 +420,29 @@ def test_a_closed_referrals_clock_stops_when_it_closes(universe):
     )
     r = actions.withdraw(referral=r, version=r.version, reason="Moved away", by=universe.m("gp_n1"))
     assert selectors.clock_for(r, today=today + dt.timedelta(days=100)).days == 5
+
+
+def test_pathway_performance_and_two_or_more_contacts(universe):
+    today = clock.today()
+    eip = universe.m("clinician_eip")
+
+    def treated(days_waited):
+        r = actions.refer(
+            patient=universe.alice,
+            destination=universe.eip,
+            reason="x",
+            by=universe.m("gp_n1"),
+            received_on=today - dt.timedelta(days=days_waited),
+        )
+        r = actions.accept(referral=r, version=r.version, named_person=eip, rationale="", by=eip)
+        r = actions.record_assessment(referral=r, version=r.version, on=today, by=eip)
+        return actions.start_treatment(referral=r, version=r.version, on=today, by=eip)
+
+    quick, slow = treated(10), treated(20)
+    (eip_row,) = selectors.performance(by=eip)
+    assert (eip_row.stopped, eip_row.within, eip_row.percent, eip_row.meets) == (2, 1, 50.0, False)
+    for day in (1, 2):
+        actions.record_contact(episode=quick.episode, on=today - dt.timedelta(days=day), outcome="attended", by=eip)
+    actions.record_contact(episode=slow.episode, on=today, outcome="attended", by=eip)
+    actions.record_contact(episode=slow.episode, on=today, outcome="dna", by=eip)
+    assert selectors.two_or_more_contacts(team=universe.eip) == (1, 1)  # one person, both episodes theirs

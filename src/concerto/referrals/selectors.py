@@ -187,3 +187,52 @@ def _audit_list(by: Membership, what: str, referrals: list[Referral]) -> None:
         what=what,
         detail={"referral_ids": [r.pk for r in referrals], "patient_ids": [r.patient_id for r in referrals]},
     )
+
+
+@dataclass(frozen=True)
+class PathwayPerformance:
+    label: str
+    standard: str
+    target_days: int
+    target_percent: int
+    stopped: int
+    within: int
+
+    @property
+    def percent(self) -> float | None:
+        return None if not self.stopped else round(100 * self.within / self.stopped, 1)
+
+    @property
+    def meets(self) -> bool | None:
+        return None if self.percent is None or not self.target_percent else self.percent >= self.target_percent
+
+
+def performance(*, by: Membership, since: dt.date | None = None) -> list[PathwayPerformance]:
+    """Per pathway: of the clocks that stopped (milestone reached) in the last 12 months for the
+    member's teams, how many within the standard (EIP: 2 weeks for at least 60%)."""
+    since = since or clock.months_before(clock.today(), 12)
+    rows: dict[str, list[int]] = {}
+    for r in _managed(by).filter(received_on__gt=since).exclude(redirected_to__isnull=False):
+        c = clock_for(r)
+        if not c.running:
+            counts = rows.setdefault(r.pathway, [0, 0])
+            counts[0] += 1
+            counts[1] += 0 if c.breached else 1
+    table = standards.load()
+    return [
+        PathwayPerformance(table[k].label, table[k].standard, table[k].target_days, table[k].target_percent, n, ok)
+        for k, (n, ok) in sorted(rows.items())
+    ]
+
+
+def two_or_more_contacts(*, team: Organisation, since: dt.date | None = None) -> tuple[int, int]:
+    """People with an episode with the team, and of them how many had 2+ attended contacts in the
+    last 12 months (the community mental health access measure), counted by the database."""
+    since = since or clock.months_before(clock.today(), 12)
+    people = (
+        Episode.objects.filter(team=team)
+        .values("patient_id")
+        .annotate(attended=Count("contacts", filter=Q(contacts__outcome="attended", contacts__date__gt=since)))
+    )
+    total = people.count()
+    return total, people.filter(attended__gte=2).count()

@@ -199,8 +199,19 @@ def hub(request: MemberRequest) -> HttpResponse:
 @require_permission(Permission.REFERRAL_MANAGE)
 def waiting(request: MemberRequest) -> HttpResponse:
     rows = selectors.waiting_list(by=request.membership, pathway=request.GET.get("pathway") or None)
-    breaches = sum(1 for _, c in rows if c.breached)
-    return render(request, "referrals/waiting.html", {"rows": rows, "breaches": breaches})
+    breaches = sum(1 for _, c in rows if c.breached and c.running)
+    total, engaged = selectors.two_or_more_contacts(team=request.membership.organisation)
+    return render(
+        request,
+        "referrals/waiting.html",
+        {
+            "rows": rows,
+            "breaches": breaches,
+            "performance": selectors.performance(by=request.membership),
+            "contacts_total": total,
+            "contacts_two_plus": engaged,
+        },
+    )
 
 
 @require_permission(Permission.REFERRAL_MANAGE)

@@ -110,3 +110,90 @@ def ensure_care_teams() -> int:
             if not Consent.objects.filter(patient=patient, organisation_kind=kind).exists():
                 access_actions.record_consent(patient=patient, organisation_kind=kind, granted=agreed, by=gp)
     return added
+
+
+@transaction.atomic
+def ensure_referrals() -> int:
+    """A few referrals in every state, made through the real actions, so the triage hub, waiting
+    list and caseload have something to show. Only on the first run."""
+    from concerto.referrals import actions as referrals
+    from concerto.referrals.models import Referral
+
+    if Referral.objects.exists():
+        return 0
+    gp = Membership.objects.get(user__username="gp", role="gp")
+    manager = Membership.objects.get(user__username="manager")
+    keyworker = Membership.objects.get(user__username="keyworker")
+    eip_clinician = Membership.objects.get(user__username="clinician")
+    cmht, eip, music = (Organisation.objects.get(code=c) for c in ("RZZC01", "RZZE01", "VCS02"))
+    mh_codes = get_codelist("smi_mh_cod_pcd2025").code_set
+    people = list(
+        Patient.objects.filter(
+            registrations__practice=gp.organisation,
+            registrations__end__isnull=True,
+            date_of_death__isnull=True,
+            pk__in=ClinicalEvent.objects.filter(code__in=mh_codes).values("patient_id"),
+        ).order_by("-pk")[:8]
+    )
+    if len(people) < 8:  # a tiny demo population: skip the examples rather than half-make them
+        return 0
+    today = clock.today()
+    reasons = [
+        "Increasingly withdrawn, stopped attending work; family worried about voices.",
+        "Relapse signs after stopping medication; wants support to get back on track.",
+        "Low mood and isolation since bereavement; would like help getting out more.",
+        "Asked for help finding work; IPS may suit.",
+        "Paranoid thoughts for three weeks, first time; urgent assessment.",
+        "Struggling with debts and housing; anxious and not sleeping.",
+        "Recently moved to the area; needs a care coordinator.",
+        "Carer exhausted; review of support needed.",
+    ]
+    made = []
+    for i, patient in enumerate(people):
+        destination = eip if i == 4 else cmht
+        made.append(
+            referrals.refer(
+                patient=patient,
+                destination=destination,
+                reason=reasons[i],
+                by=gp,
+                received_on=today - dt.timedelta(days=3 + 6 * i),
+            )
+        )
+    r = referrals.accept(
+        referral=made[1],
+        version=made[1].version,
+        named_person=keyworker,
+        rationale="Known to the team; relapse plan",
+        by=manager,
+    )
+    referrals.record_assessment(referral=r, version=r.version, on=today - dt.timedelta(days=2), by=keyworker)
+    r = referrals.accept(
+        referral=made[6],
+        version=made[6].version,
+        named_person=keyworker,
+        rationale="Needs care coordination",
+        by=manager,
+    )
+    referrals.record_contact(episode=r.episode, on=today - dt.timedelta(days=10), outcome="attended", by=keyworker)
+    referrals.record_contact(episode=r.episode, on=today - dt.timedelta(days=3), outcome="attended", by=keyworker)
+    referrals.redirect(
+        referral=made[2],
+        version=made[2].version,
+        destination=music,
+        handover_note="Loneliness more than illness: Harmony's Tuesday group, Joy expects them.",
+        by=manager,
+    )
+    r = referrals.accept(
+        referral=made[4],
+        version=made[4].version,
+        named_person=eip_clinician,
+        rationale="First episode psychosis",
+        by=eip_clinician,
+    )
+    r = referrals.record_assessment(referral=r, version=r.version, on=today - dt.timedelta(days=20), by=eip_clinician)
+    referrals.start_treatment(referral=r, version=r.version, on=today - dt.timedelta(days=14), by=eip_clinician)
+    referrals.triage(
+        referral=made[3], version=made[3].version, rationale="Discuss IPS at Tuesday's meeting", by=manager
+    )
+    return len(made)

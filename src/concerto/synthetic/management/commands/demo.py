@@ -37,6 +37,9 @@ class Command(BaseCommand):
         added = demo.ensure_care_teams()
         if added:
             self.stdout.write(f"Added {added} care-team entries for the demo.")
+        referrals = demo.ensure_referrals()
+        if referrals:
+            self.stdout.write(f"Added {referrals} referrals for the demo.")
         self._print_logins(users)
 
     def _print_logins(self, users):
