@@ -1,3 +1,4 @@
+import io
 from pathlib import Path
 
 from django.conf import settings
@@ -5,6 +6,8 @@ from django.core.management.base import BaseCommand
 
 from concerto.core import clock
 from concerto.core.actions import load_codelists
+from concerto.notifications import override_backend
+from concerto.notifications.console import ConsoleBackend
 from concerto.organisations.models import Organisation
 from concerto.synthetic import demo
 from concerto.synthetic.generator import SynthConfig, generate, write_parquet
@@ -37,7 +40,9 @@ class Command(BaseCommand):
         added = demo.ensure_care_teams()
         if added:
             self.stdout.write(f"Added {added} care-team entries for the demo.")
-        referrals = demo.ensure_referrals()
+        # Setting up the demo tells nobody: its status messages go to a discarded console.
+        with override_backend(ConsoleBackend(stream=io.StringIO())):
+            referrals = demo.ensure_referrals()
         if referrals:
             self.stdout.write(f"Added {referrals} referrals for the demo.")
         self._print_logins(users)
