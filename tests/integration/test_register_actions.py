@@ -243,3 +243,17 @@ def test_bulk_invite_page_flow(universe, smi):
     )
     assert b"Finished." in step.content and b"2 sent" in step.content
     assert b"hx-post" not in step.content  # finished: htmx stops asking
+
+
+def test_declined_elements_are_recorded_and_leave_the_qof_denominator(universe, smi):
+    nurse = client_as(universe.m("nurse_n1"))
+    url = reverse("register:record-check", args=[smi[0].public_id])
+    response = nurse.post(url, {"date": TODAY().isoformat(), "declined": ["blood_pressure", "lipids"]})
+    assert response.status_code == 302
+    assert ClinicalEvent.objects.filter(patient=smi[0], code="413123006").exists()  # BP declined (BPDEC_COD)
+    check = selectors.patient_check(by=universe.m("nurse_n1"), patient=smi[0])
+    declined = {e.key: e.declined for e in check.elements}
+    assert declined["blood_pressure"] == TODAY() and declined["lipids"] == TODAY() and declined["bmi"] is None
+    summary = selectors.indicator_summary(by=universe.m("nurse_n1"), on=TODAY(), practice_ids=[universe.practice_n1.pk])
+    mh003 = next(q for q in summary["qof"] if q["id"] == "MH003")
+    assert mh003["den"] == 2  # three on the register, one declined blood pressure

@@ -57,7 +57,9 @@ MEASURES: dict[str, Measure] = {
 SMOKING_CODE_KEYS = {"current": "smoking_current", "ex": "smoking_ex", "never": "smoking_never"}
 
 
-def validate_measurements(values: dict[str, Decimal | None], smoking: str | None) -> dict[str, Decimal]:
+def validate_measurements(
+    values: dict[str, Decimal | None], smoking: str | None, *, allow_empty: bool = False
+) -> dict[str, Decimal]:
     """The measurements given, checked against plausible ranges; BMI worked out from weight and
     height when those are given without it. Raises InvalidInput naming every problem."""
     problems = []
@@ -80,8 +82,8 @@ def validate_measurements(values: dict[str, Decimal | None], smoking: str | None
     if "bmi" not in given and "weight" in given and "height" in given:
         metres = given["height"] / 100
         given["bmi"] = (given["weight"] / (metres * metres)).quantize(Decimal("0.1"))
-    if not given and smoking is None:
-        raise InvalidInput("Enter at least one measurement.")
+    if not given and smoking is None and not allow_empty:
+        raise InvalidInput("Enter at least one measurement, or record what the patient declined.")
     return given
 
 
@@ -92,11 +94,17 @@ def record_health_check(
     date: dt.date,
     values: dict[str, Decimal | None],
     smoking: str | None = None,
+    declined: Iterable[str] = (),
     by: Membership,
 ) -> list:
-    """Record one encounter's check as coded events (one per measurement), all or nothing."""
+    """Record one encounter's check as coded events (one per measurement, and one "declined" code
+    per element the patient declined), all or nothing."""
     rules = rules_module.load()
-    given = validate_measurements(values, smoking)
+    declined = list(declined)
+    unknown = [key for key in declined if key not in {e.key for e in rules.elements}]
+    if unknown:
+        raise InvalidInput(f"Unknown element {unknown[0]!r}.")
+    given = validate_measurements(values, smoking, allow_empty=bool(declined))
     events = [
         record_clinical_event(
             patient=patient,
@@ -114,6 +122,11 @@ def record_health_check(
                 patient=patient, code=rules.record_codes[SMOKING_CODE_KEYS[smoking]], date=date, by=by
             )
         )
+    for key in declined:
+        element = rules.element(key)
+        if not element.declined:
+            raise InvalidInput(f"{element.label} has no 'declined' code in the rules file.")
+        events.append(record_clinical_event(patient=patient, code=min(element.declined), date=date, by=by))
     return events
 
 

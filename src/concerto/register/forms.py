@@ -8,6 +8,7 @@ from concerto.core import clock
 from concerto.core.errors import InvalidInput
 from concerto.register.actions import CARE_ADJUSTMENTS, MEASURES, validate_measurements
 from concerto.register.models import Channel, FollowUpStatus, Response
+from concerto.register.rules import load as load_rules
 
 
 class DateInput(forms.DateInput):
@@ -31,6 +32,13 @@ class HealthCheckForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["declined"] = forms.MultipleChoiceField(
+            label="Declined by the patient",
+            required=False,
+            widget=forms.CheckboxSelectMultiple,
+            choices=[(e.key, e.label) for e in load_rules().elements if e.declined],
+            help_text="Recorded as declined for this year's check (a QOF personalised care adjustment).",
+        )
         for key, m in MEASURES.items():
             self.fields[key] = forms.DecimalField(
                 label=m.label,
@@ -48,7 +56,9 @@ class HealthCheckForm(forms.Form):
         data = super().clean() or {}
         values: dict[str, Decimal | None] = {k: data.get(k) for k in MEASURES}
         try:
-            data["measurements"] = validate_measurements(values, data.get("smoking") or None)
+            data["measurements"] = validate_measurements(
+                values, data.get("smoking") or None, allow_empty=bool(data.get("declined"))
+            )
         except InvalidInput as exc:
             if not self.errors:
                 raise forms.ValidationError(str(exc)) from exc

@@ -213,6 +213,7 @@ def record_check(request: MemberRequest, patient: Patient) -> HttpResponse:
                 date=form.cleaned_data["date"],
                 values=form.cleaned_data["measurements"],
                 smoking=form.cleaned_data.get("smoking") or None,
+                declined=form.cleaned_data.get("declined") or [],
                 by=request.membership,
             )
         except InvalidInput as exc:
