@@ -257,3 +257,37 @@ def test_declined_elements_are_recorded_and_leave_the_qof_denominator(universe, 
     summary = selectors.indicator_summary(by=universe.m("nurse_n1"), on=TODAY(), practice_ids=[universe.practice_n1.pk])
     mh003 = next(q for q in summary["qof"] if q["id"] == "MH003")
     assert mh003["den"] == 2  # three on the register, one declined blood pressure
+
+
+def test_a_batch_rechecks_access_when_sending(universe, smi):
+    from concerto.people.models import Registration
+
+    nurse = universe.m("nurse_n1")
+    backend = ConsoleBackend(stream=io.StringIO())
+    batch = actions.start_invitation_batch(patient_ids=[smi[0].pk, smi[1].pk], channel="sms", by=nurse)
+    Registration.objects.filter(patient=smi[0]).update(end=TODAY() - dt.timedelta(days=1))  # moved away
+    progress = actions.continue_invitation_batch(batch=batch, by=nurse, backend=backend)
+    assert (progress.sent, progress.failed, progress.finished) == (1, 1, True)
+    assert [m.to for m in backend.outbox] == ["07700 900123"]  # only the one still registered
+    failed = Invitation.objects.get(batch=batch, patient=smi[0])
+    assert "no longer have access" in failed.error
+    assert AuditEvent.objects.filter(action=AuditAction.DENIED, what="phc_invitation", patient_id=smi[0].pk).exists()
+
+
+class ExplodingBackend:
+    def __init__(self):
+        self.calls = 0
+
+    def send(self, message):
+        self.calls += 1
+        if self.calls == 1:
+            raise ConnectionError("the outside service fell over")
+        return ConsoleBackend(stream=io.StringIO()).send(message)
+
+
+def test_an_unexpected_sending_error_fails_one_and_the_batch_goes_on(universe, smi):
+    nurse = universe.m("nurse_n1")
+    batch = actions.start_invitation_batch(patient_ids=[smi[0].pk, smi[1].pk], channel="sms", by=nurse)
+    progress = actions.continue_invitation_batch(batch=batch, by=nurse, backend=ExplodingBackend())
+    assert (progress.sent, progress.failed, progress.finished) == (1, 1, True)
+    assert Invitation.objects.filter(batch=batch, error__startswith="Sending failed unexpectedly").count() == 1

@@ -20,7 +20,7 @@ def get_backend() -> NotificationBackend:
         return _override
     name = getattr(settings, "NOTIFICATIONS_BACKEND", "console")
     if name == "console":
-        return ConsoleBackend()
+        return ConsoleBackend(redact=not settings.DEBUG)
     if name == "notify":
         api_key = getattr(settings, "NOTIFY_API_KEY", "")
         if not api_key:

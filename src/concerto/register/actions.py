@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -14,7 +15,7 @@ from concerto import notifications
 from concerto.access import audit
 from concerto.access.models import AuditAction, Membership
 from concerto.access.permissions import Permission
-from concerto.access.policy import patient_action, visible_patients
+from concerto.access.policy import can_access_patient, patient_action, require_access, visible_patients
 from concerto.core import clock
 from concerto.core.errors import InvalidInput
 from concerto.people.models import Patient
@@ -30,6 +31,8 @@ from concerto.register.models import (
     Response,
 )
 from concerto.register.queries import CODES
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -184,66 +187,114 @@ def _practice_name(patient: Patient) -> str:
     return reg.practice.name if reg else "your GP practice"
 
 
-def _send(invitation: Invitation, backend) -> None:
-    """Send one queued invitation and record the outcome (never raises for a sending failure)."""
-    patient = invitation.patient
-    today = clock.today()
-    channel = Channel(invitation.channel)
-    if channel in SENT_BY_NOTIFICATION:
-        if channel == Channel.SMS and not patient.mobile_phone:
-            invitation.status, invitation.error = InvitationStatus.FAILED, "No mobile number recorded."
-        elif channel == Channel.LETTER and not patient.address.strip():
-            invitation.status, invitation.error = InvitationStatus.FAILED, "No postal address recorded."
-        else:
-            to = (
-                patient.mobile_phone
-                if channel == Channel.SMS
-                else tuple(line.strip() for line in patient.address.splitlines() if line.strip())
-            )
-            message = notifications.Message(
-                channel=SENT_BY_NOTIFICATION[channel],
-                to=to,
-                template="phc_invitation",
-                personalisation={"name": patient.given_name, "practice": _practice_name(patient)},
-                reference=f"invitation-{invitation.pk}",  # ours, never patient data
-            )
-            try:
-                receipt = backend.send(message)
-            except notifications.NotificationError as exc:
-                invitation.status, invitation.error = InvitationStatus.FAILED, exc.message[:300]
-            else:
-                invitation.status, invitation.notification_id = InvitationStatus.SENT, receipt.id
-    else:  # a phone call or a conversation: recorded as made
-        invitation.status = InvitationStatus.SENT
-    if invitation.status == InvitationStatus.SENT:
+def _deliver(invitation: Invitation, backend) -> tuple[str, str, str]:
+    """Hand one invitation to the backend: (status, error, notification id). No database writes,
+    so no transaction is held open while an outside service answers."""
+    patient, channel = invitation.patient, Channel(invitation.channel)
+    if channel not in SENT_BY_NOTIFICATION:  # a phone call or a conversation: recorded as made
+        return InvitationStatus.SENT, "", ""
+    if channel == Channel.SMS and not patient.mobile_phone:
+        return InvitationStatus.FAILED, "No mobile number recorded.", ""
+    if channel == Channel.LETTER and not patient.address.strip():
+        return InvitationStatus.FAILED, "No postal address recorded.", ""
+    to = (
+        patient.mobile_phone
+        if channel == Channel.SMS
+        else tuple(line.strip() for line in patient.address.splitlines() if line.strip())
+    )
+    message = notifications.Message(
+        channel=SENT_BY_NOTIFICATION[channel],
+        to=to,
+        template="phc_invitation",
+        personalisation={"name": patient.given_name, "practice": _practice_name(patient)},
+        reference=f"invitation-{invitation.pk}",  # ours, never patient data
+    )
+    try:
+        receipt = backend.send(message)
+    except notifications.NotificationError as exc:
+        return InvitationStatus.FAILED, exc.message[:300], ""
+    return InvitationStatus.SENT, "", receipt.id
+
+
+@transaction.atomic
+def _record_outcome(invitation: Invitation, status: str, error: str, notification_id: str, by: Membership) -> None:
+    invitation.status, invitation.error, invitation.notification_id = status, error, notification_id
+    if status == InvitationStatus.SENT:
+        today = clock.today()
         invitation.sent_on = today
-        if channel == Channel.LETTER:
-            window_start = clock.months_before(today, 12)
+        if invitation.channel == Channel.LETTER:
             letters = Invitation.objects.filter(
-                patient=patient, channel=Channel.LETTER, status=InvitationStatus.SENT, sent_on__gt=window_start
+                patient=invitation.patient,
+                channel=Channel.LETTER,
+                status=InvitationStatus.SENT,
+                sent_on__gt=clock.months_before(today, 12),
             ).count()
             code = LETTER_CODES[min(letters, len(LETTER_CODES) - 1)]
         else:
-            code = INVITATION_CODES[channel]
-        record_clinical_event(patient=patient, code=code, date=today, by=invitation.invited_by)
+            code = INVITATION_CODES[Channel(invitation.channel)]
+        record_clinical_event(patient=invitation.patient, code=code, date=today, by=by)
     invitation.save(update_fields=["status", "sent_on", "error", "notification_id"])
-
-
-@patient_action(Permission.PATIENT_RECORD_CLINICAL, what="phc_invitation")
-def invite(*, patient: Patient, channel: str, by: Membership, backend=None) -> Invitation:
-    """Invite one patient now (send, or record a call/conversation)."""
-    if channel not in Channel.values:
-        raise InvalidInput(f"Unknown channel {channel!r}.")
-    invitation = Invitation.objects.create(patient=patient, channel=channel, invited_by=by, created_at=clock.now())
-    _send(invitation, backend or notifications.get_backend())
     audit.record(
         by=by,
         action=AuditAction.CREATE,
         what="phc_invitation",
-        patient=patient,
-        detail={"channel": channel, "status": invitation.status},
+        patient=invitation.patient,
+        detail={
+            "invitation": invitation.pk,
+            "channel": invitation.channel,
+            "status": status,
+            "batch": invitation.batch_id,
+        },
     )
-    return invitation
+
+
+def _process(invitation_id: int, by: Membership, backend) -> None:
+    """Claim, check, send and record one queued invitation. Claiming (queued → sending) is one
+    conditional update, so two tabs or two clicks can never send the same invitation twice; access
+    is checked again at sending time; any failure ends as `failed` with a reason, never as a
+    stuck or silently dropped invitation."""
+    if not Invitation.objects.filter(pk=invitation_id, status=InvitationStatus.QUEUED).update(
+        status=InvitationStatus.SENDING
+    ):
+        return
+    invitation = Invitation.objects.select_related("patient").get(pk=invitation_id)
+    if not can_access_patient(by, invitation.patient, Permission.PATIENT_RECORD_CLINICAL):
+        audit.record(
+            by=by,
+            action=AuditAction.DENIED,
+            what="phc_invitation",
+            patient=invitation.patient,
+            detail={"invitation": invitation.pk},
+        )
+        Invitation.objects.filter(pk=invitation_id).update(
+            status=InvitationStatus.FAILED, error="Not sent: you no longer have access to this patient's record."
+        )
+        return
+    try:
+        status, error, notification_id = _deliver(invitation, backend)
+    except Exception:  # an outside service misbehaving must not strand the rest of the batch
+        logger.exception("invitation %s: unexpected error while sending", invitation_id)
+        status, error, notification_id = InvitationStatus.FAILED, "Sending failed unexpectedly; try again.", ""
+    try:
+        _record_outcome(invitation, status, error, notification_id, by)
+    except Exception:
+        logger.exception("invitation %s: could not record the outcome", invitation_id)
+        Invitation.objects.filter(pk=invitation_id).update(
+            status=InvitationStatus.FAILED,
+            error="Sent, but the outcome could not be recorded: check with the patient."
+            if status == "sent"
+            else error or "Could not be recorded.",
+        )
+
+
+def invite(*, patient: Patient, channel: str, by: Membership, backend=None) -> Invitation:
+    """Invite one patient now (send, or record a call or conversation)."""
+    require_access(by, patient, Permission.PATIENT_RECORD_CLINICAL, what="phc_invitation")
+    if channel not in Channel.values:
+        raise InvalidInput(f"Unknown channel {channel!r}.")
+    invitation = Invitation.objects.create(patient=patient, channel=channel, invited_by=by, created_at=clock.now())
+    _process(invitation.pk, by, backend or notifications.get_backend())
+    return Invitation.objects.get(pk=invitation.pk)
 
 
 def start_invitation_batch(*, patient_ids: Iterable[int], channel: str, by: Membership) -> InvitationBatch:
@@ -290,6 +341,7 @@ class BatchProgress:
     total: int
     sent: int
     failed: int
+    queued: int
 
     @property
     def done(self) -> int:
@@ -297,7 +349,8 @@ class BatchProgress:
 
     @property
     def finished(self) -> bool:
-        return self.done == self.total
+        # Nothing left to claim. (One being sent right now finishes on its own.)
+        return self.queued == 0
 
     @property
     def percent(self) -> int:
@@ -307,34 +360,21 @@ class BatchProgress:
 def batch_progress(batch: InvitationBatch) -> BatchProgress:
     counts = dict.fromkeys(InvitationStatus.values, 0)
     counts |= dict(batch.invitations.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
-    return BatchProgress(total=sum(counts.values()), sent=counts["sent"], failed=counts["failed"])
+    return BatchProgress(
+        total=sum(counts.values()), sent=counts["sent"], failed=counts["failed"], queued=counts["queued"]
+    )
 
 
 def continue_invitation_batch(
     *, batch: InvitationBatch, by: Membership, chunk: int = 20, backend=None
 ) -> BatchProgress:
-    """Send the next `chunk` queued invitations of the batch. Each invitation commits on its own,
-    so a failure or an interruption never loses or repeats one."""
+    """Send the next `chunk` queued invitations of the batch, each committed on its own, so a
+    failure or an interruption never loses or repeats one."""
     if batch.created_by_id != by.pk:
         raise InvalidInput("Only the person who started these invitations can continue them.")
     backend = backend or notifications.get_backend()
-    queued = list(
-        batch.invitations.filter(status=InvitationStatus.QUEUED).select_related("patient", "invited_by")[:chunk]
-    )
-    for invitation in queued:
-        with transaction.atomic():
-            # Lock the row (PostgreSQL) and re-check, so two tabs cannot send the same one twice.
-            fresh = Invitation.objects.select_for_update().select_related("patient", "invited_by").get(pk=invitation.pk)
-            if fresh.status != InvitationStatus.QUEUED:
-                continue
-            _send(fresh, backend)
-            audit.record(
-                by=by,
-                action=AuditAction.CREATE,
-                what="phc_invitation",
-                patient=fresh.patient,
-                detail={"channel": fresh.channel, "status": fresh.status, "batch": batch.pk},
-            )
+    for invitation_id in batch.invitations.filter(status=InvitationStatus.QUEUED).values_list("pk", flat=True)[:chunk]:
+        _process(invitation_id, by, backend)
     return batch_progress(batch)
 
 

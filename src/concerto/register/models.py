@@ -34,6 +34,7 @@ class Channel(models.TextChoices):
 
 class InvitationStatus(models.TextChoices):
     QUEUED = "queued", "Waiting to send"
+    SENDING = "sending", "Being sent"
     SENT = "sent", "Sent"
     FAILED = "failed", "Could not send"
 
