@@ -337,3 +337,72 @@ def test_clock_months_before_clamps_to_month_end():
     assert clock.months_before(dt.date(2026, 5, 31), 3) == dt.date(2026, 2, 28)
     assert clock.months_before(dt.date(2024, 2, 29), 12) == dt.date(2023, 2, 28)
     assert clock.months_before(dt.date(2026, 1, 15), 1) == dt.date(2025, 12, 15)
+
+
+def test_a_care_adjustment_never_hides_an_abnormal_result(universe, make):
+    p = make((SCHIZOPHRENIA, dt.date(2020, 1, 1)), *_all_six(dt.date(2026, 3, 1), hba1c=70))
+    record_care_adjustment(patient=p, reason="dissent", date=dt.date(2026, 4, 1), by=universe.m("gp_n1"))
+    assert row(universe, p)["status"] == "follow_up"
+
+
+def test_a_historic_reporting_date_ignores_later_follow_ups(universe, make):
+    p = make((SCHIZOPHRENIA, dt.date(2020, 1, 1)), *_all_six(dt.date(2026, 3, 1), hba1c=70))
+    record_follow_up(
+        patient=p, kind="diabetes_review", status="offered", date=dt.date(2026, 8, 1), by=universe.m("nurse_n1")
+    )
+    assert row(universe, p, on=ON)["follow_up_due"] is True
+    assert row(universe, p, on=dt.date(2026, 8, 31))["follow_up_due"] is False
+
+
+def test_a_coded_alcohol_referral_is_the_follow_up(universe, make):
+    p = make(
+        (SCHIZOPHRENIA, dt.date(2020, 1, 1)),
+        *_all_six(dt.date(2026, 3, 1), alcohol=30),
+        ("390857005", dt.date(2026, 3, 2)),  # Referral to community alcohol team (ALCREF_COD)
+    )
+    r = row(universe, p)
+    assert r["alcohol_high_abnormal"] and r["alcohol_high_followed_up"] and r["status"] == "complete"
+
+
+def test_fasting_glucose_of_7_or_more_calls_for_a_diabetes_review(universe, make):
+    low = make((SCHIZOPHRENIA, dt.date(2020, 1, 1)), ("1003131000000101", dt.date(2026, 3, 1), 6.9))
+    high = make((SCHIZOPHRENIA, dt.date(2020, 1, 1)), ("1003131000000101", dt.date(2026, 3, 1), 7.0))
+    assert row(universe, low)["fasting_glucose_high_abnormal"] is False
+    assert row(universe, high)["fasting_glucose_high_abnormal"] is True
+    assert row(universe, high)["glucose_date"] == dt.date(2026, 3, 1)
+
+
+def test_due_soon_starts_30_days_before_the_oldest_element_expires(universe, make):
+    inside = make((SCHIZOPHRENIA, dt.date(2020, 1, 1)), *_all_six(dt.date(2025, 7, 30)))  # expires in 30 days
+    outside = make((SCHIZOPHRENIA, dt.date(2020, 1, 1)), *_all_six(dt.date(2025, 7, 31)))
+    assert row(universe, inside)["status"] == "due_soon"
+    assert row(universe, outside)["status"] == "complete"
+
+
+@pytest.mark.parametrize(
+    ("ethnicity", "bmi", "twelve_months"),
+    [
+        ("W_BRI", 24, False),
+        ("W_BRI", 25, True),
+        ("A_PAK", 23, True),
+        ("A_PAK", 22.9, False),
+        ("Z", 24, False),
+    ],
+)
+def test_mh011_weight_thresholds_depend_on_ethnicity(universe, make, ethnicity, bmi, twelve_months):
+    from concerto.people.models import Patient
+
+    p = make(
+        (SCHIZOPHRENIA, dt.date(2020, 1, 1)),
+        (ELEMENT_CODES["bmi"], dt.date(2026, 3, 1), bmi),
+        (ELEMENT_CODES["lipids"], dt.date(2025, 1, 1), 5),
+    )  # lipids 18 months ago
+    Patient.objects.filter(pk=p.pk).update(ethnicity=ethnicity)
+    _, q = summary(universe)
+    assert q["MH011"] == ((0, 1) if twelve_months else (1, 1))
+
+
+def test_invitations_are_not_activity_for_case_finding(universe, make):
+    quiet = make((SCHIZOPHRENIA, dt.date(2020, 1, 1)), ("414668005", dt.date(2026, 5, 1)))  # a letter we sent
+    found = selectors.case_finding(by=universe.m("gp_n1"), on=ON, practice_ids=[universe.practice_n1.pk])
+    assert [p.pk for p in found["quiet"]] == [quiet.pk]

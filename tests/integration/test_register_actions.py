@@ -291,3 +291,14 @@ def test_an_unexpected_sending_error_fails_one_and_the_batch_goes_on(universe, s
     progress = actions.continue_invitation_batch(batch=batch, by=nurse, backend=ExplodingBackend())
     assert (progress.sent, progress.failed, progress.finished) == (1, 1, True)
     assert Invitation.objects.filter(batch=batch, error__startswith="Sending failed unexpectedly").count() == 1
+
+
+@pytest.mark.parametrize(("weight", "height"), [("20", "250"), ("350", "100")])
+def test_a_bmi_worked_out_from_weight_and_height_is_range_checked(universe, smi, weight, height):
+    with pytest.raises(InvalidInput, match="outside 10 to 90"):
+        actions.record_health_check(
+            patient=smi[0],
+            date=dt.date(2026, 10, 1),
+            values={"weight": Decimal(weight), "height": Decimal(height)},
+            by=universe.m("nurse_n1"),
+        )

@@ -80,11 +80,16 @@ def validate_measurements(
         problems.append("Systolic blood pressure must be higher than diastolic.")
     if smoking is not None and smoking not in SMOKING_CODE_KEYS:
         problems.append("Smoking status must be current, ex or never.")
-    if problems:
-        raise InvalidInput(" ".join(problems))
-    if "bmi" not in given and "weight" in given and "height" in given:
+    if "bmi" not in given and "weight" in given and "height" in given and not problems:
         metres = given["height"] / 100
         given["bmi"] = (given["weight"] / (metres * metres)).quantize(Decimal("0.1"))
+        bmi = MEASURES["bmi"]
+        if not bmi.low <= given["bmi"] <= bmi.high:
+            problems.append(
+                f"Weight and height give a BMI of {given['bmi']}, outside {bmi.low} to {bmi.high}: check both."
+            )
+    if problems:
+        raise InvalidInput(" ".join(problems))
     if not given and smoking is None and not allow_empty:
         raise InvalidInput("Enter at least one measurement, or record what the patient declined.")
     return given

@@ -290,11 +290,23 @@ class CheckSQL:
                 abnormal = f"hc.{f.key}_value > %s"
                 params.append(f.above)
             exprs.append(f"CASE WHEN {abnormal} THEN 1 ELSE 0 END AS {f.key}_abnormal")
+            # Followed up: a follow-up recorded, or a code that is itself the intervention (e.g. an
+            # alcohol referral), on or after the result and no later than the reporting date.
+            coded = ""
+            if f.cleared_by:
+                marks = ", ".join(["%s"] * len(f.cleared_by))
+                coded = (
+                    f" OR EXISTS (SELECT 1 FROM {ClinicalEvent._meta.db_table} ce WHERE ce.patient_id = hc.id "
+                    f"AND ce.code IN ({marks}) AND ce.date >= hc.{f.key}_at AND ce.date <= %s)"
+                )
             exprs.append(
                 f"CASE WHEN EXISTS (SELECT 1 FROM {FollowUp._meta.db_table} fu WHERE fu.patient_id = hc.id "
-                f"AND fu.kind = %s AND fu.date >= hc.{f.key}_at) THEN 1 ELSE 0 END AS {f.key}_followed_up"
+                f"AND fu.kind = %s AND fu.date >= hc.{f.key}_at AND fu.date <= %s){coded} "
+                f"THEN 1 ELSE 0 END AS {f.key}_followed_up"
             )
-            params.append(f.intervention)
+            params += [f.intervention, self.on]
+            if f.cleared_by:
+                params += [*sorted(f.cleared_by), self.on]
         all_six = " AND ".join(f"hc.{e.key}_date IS NOT NULL" for e in self.rules.elements)
         least = "LEAST" if self.vendor == "postgresql" else "MIN"
         dates = ", ".join(f"hc.{e.key}_date" for e in self.rules.elements)
@@ -322,7 +334,9 @@ class CheckSQL:
         due = " OR ".join(f"(l1.{f.key}_abnormal = 1 AND l1.{f.key}_followed_up = 0)" for f in flags) or "1 = 0"
         due_soon_from = self.start + dt.timedelta(days=self.rules.due_soon_days)
         status = (
-            "CASE WHEN l1.excluded_on IS NOT NULL THEN %s "
+            # A care adjustment excludes from recall, never from following up an abnormal result.
+            f"CASE WHEN l1.excluded_on IS NOT NULL AND ({due}) THEN %s "
+            "WHEN l1.excluded_on IS NOT NULL THEN %s "
             "WHEN l1.last_check IS NULL THEN %s "
             "WHEN l1.all_six = 0 THEN %s "
             f"WHEN {due} THEN %s "
@@ -330,6 +344,7 @@ class CheckSQL:
             "ELSE %s END"
         )
         params = [
+            Status.FOLLOW_UP,
             Status.EXCLUDED,
             Status.NEVER,
             Status.OVERDUE,

@@ -39,6 +39,8 @@ class Flag:
     at_least: Decimal | None = None
     above: Decimal | None = None
     unit: str = ""
+    # Codes that are themselves the follow-up (e.g. a referral to alcohol services).
+    cleared_by: frozenset[str] = frozenset()
 
     @property
     def is_status(self) -> bool:
@@ -138,6 +140,7 @@ def parse(path: Path) -> Rules:
             at_least=Decimal(str(f["at_least"])) if "at_least" in f else None,
             above=Decimal(str(f["above"])) if "above" in f else None,
             unit=f.get("unit", ""),
+            cleared_by=_codes(f["cleared_by"], where) if "cleared_by" in f else frozenset(),
         )
         if not flag.is_status and flag.at_least is None and flag.above is None:
             raise InvalidInput(f"{where}: a value flag needs `at_least` or `above`")

@@ -15,6 +15,7 @@ from concerto.core import clock
 from concerto.organisations.models import Organisation, OrganisationKind
 from concerto.people.models import Patient
 from concerto.records.models import ClinicalEvent, MedicationIssue
+from concerto.referrals.models import Contact, ContactOutcome
 from concerto.register import qof, queries
 from concerto.register import rules as rules_module
 from concerto.register.models import FollowUp, Invitation
@@ -217,12 +218,26 @@ def case_finding(*, by: Membership, on: dt.date, practice_ids: list[int]) -> dic
         .order_by("family_name", "given_name")
     )
     register = queries.register(base, on=on, practices=practice_ids)
+    # Activity means care happening: invitations we sent are not activity, attended contacts are.
+    activity = ClinicalEvent.objects.filter(patient=OuterRef("pk"), date__gt=year_ago, date__lte=on).exclude(
+        code__in=CODES.invitation
+    )
     quiet = (
-        register.exclude(Exists(ClinicalEvent.objects.filter(patient=OuterRef("pk"), date__gt=year_ago, date__lte=on)))
+        register.exclude(Exists(activity))
         .exclude(Exists(MedicationIssue.objects.filter(patient=OuterRef("pk"), date__gt=year_ago, date__lte=on)))
+        .exclude(
+            Exists(
+                Contact.objects.filter(
+                    episode__patient=OuterRef("pk"), outcome=ContactOutcome.ATTENDED, date__gt=year_ago, date__lte=on
+                )
+            )
+        )
         .annotate(
             last_event=Subquery(
-                ClinicalEvent.objects.filter(patient=OuterRef("pk"), date__lte=on).order_by("-date").values("date")[:1]
+                ClinicalEvent.objects.filter(patient=OuterRef("pk"), date__lte=on)
+                .exclude(code__in=CODES.invitation)
+                .order_by("-date")
+                .values("date")[:1]
             )
         )
         .order_by("family_name", "given_name")
