@@ -48,14 +48,26 @@ def test_gp_refers_the_hub_redirects_to_a_vcse_partner_and_the_gp_sees_it(demo_s
     item.get_by_label("Rationale (for a redirect: the hand-over note)").fill(
         "Not psychosis on review; loneliness. Harmony's Tuesday group, warm hand-over to Joy."
     )
+    item.get_by_label("The patient agrees to share with the service").check()
     item.get_by_role("button", name="Save decision").click()
     expect(hub.get_by_text("Saved: redirected")).to_be_visible()
     screenshot(hub, "triage-hub")
+
+    # The VCSE partner now owns it, can open it, and accepts it with a named person.
+    vcse = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    _log_in(vcse, url, "vcse")
+    vcse.get_by_role("link", name="Triage hub").click()
+    offered = vcse.get_by_test_id("queue-item").filter(has_text="hearing voices for two weeks")
+    expect(offered).to_contain_text("handed over by Northgate Community Mental Health Team")
+    offered.get_by_label("Accept", exact=True).check()
+    offered.get_by_label("Named person (if accepting)").select_option(label="Joy Campbell (VCSE worker)")
+    offered.get_by_role("button", name="Save decision").click()
+    expect(vcse.get_by_text("Saved: accepted")).to_be_visible()
 
     gp.goto(patient_url)
     referrals = gp.get_by_test_id("referral-list")
     expect(referrals.get_by_role("row", name=re.compile("Northgate Community Mental Health Team"))).to_contain_text(
         "Redirected"
     )
-    expect(referrals.get_by_role("row", name=re.compile("Harmony Community Music"))).to_contain_text("Received")
+    expect(referrals.get_by_role("row", name=re.compile("Harmony Community Music"))).to_contain_text("Accepted")
     screenshot(gp, "gp-sees-redirect")

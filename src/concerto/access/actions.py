@@ -5,7 +5,7 @@ from django.db import transaction
 from concerto.access import audit
 from concerto.access.models import AuditAction, CareTeamEntry, Consent, Membership
 from concerto.access.permissions import Permission
-from concerto.access.policy import consent_kind, has_permission, patient_action
+from concerto.access.policy import consent_kind, has_permission, patient_action, require_access
 from concerto.access.roles import ROLES
 from concerto.core import clock
 from concerto.core.errors import InvalidInput, NotPermitted
@@ -73,5 +73,25 @@ def record_consent(*, patient: Patient, organisation_kind: str, granted: bool, b
         what="consent",
         patient=patient,
         detail={"organisation_kind": organisation_kind, "granted": granted},
+    )
+    return consent
+
+
+def record_sharing_agreement(*, patient: Patient, organisation_kind: str, by: Membership) -> Consent:
+    """The patient agreed, in conversation with a member of staff who has a relationship with them,
+    to share with a kind of organisation (e.g. when referring them to a VCSE partner)."""
+    require_access(by, patient, Permission.PATIENT_VIEW_DEMOGRAPHICS, what="consent")
+    kind = consent_kind(organisation_kind)
+    consent, _ = Consent.objects.update_or_create(
+        patient=patient,
+        organisation_kind=kind,
+        defaults={"granted": True, "recorded_at": clock.now(), "recorded_by": by},
+    )
+    audit.record(
+        by=by,
+        action=AuditAction.UPDATE,
+        what="consent",
+        patient=patient,
+        detail={"organisation_kind": kind, "granted": True, "context": "referral"},
     )
     return consent

@@ -8,18 +8,29 @@ import datetime as dt
 import logging
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 
 from concerto import notifications
 from concerto.access import audit
+from concerto.access.actions import record_sharing_agreement
 from concerto.access.models import AuditAction, Membership
 from concerto.access.permissions import Permission
-from concerto.access.policy import has_permission, patient_action, require_access
+from concerto.access.policy import CONSENT_REQUIRED, has_permission, patient_action, require_access
 from concerto.core import clock
 from concerto.core.errors import ConcertoError, InvalidInput, NotPermitted
 from concerto.organisations.models import Organisation, OrganisationKind
 from concerto.people.models import Patient
 from concerto.referrals import machine, standards
-from concerto.referrals.models import Contact, ContactOutcome, Episode, Referral, ReferralEvent, Source, Status
+from concerto.referrals.models import (
+    NAMED_PERSON_STATUSES,
+    Contact,
+    ContactOutcome,
+    Episode,
+    Referral,
+    ReferralEvent,
+    Source,
+    Status,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -46,15 +57,23 @@ def refer(
     by: Membership,
     idempotency_key: str | None = None,
     received_on: dt.date | None = None,
+    consent_confirmed: bool = False,
 ) -> Referral:
     """Refer a patient. The same idempotency key twice (a double click, a retried request)
-    creates one referral and returns it both times."""
+    creates one referral and returns it both times; the same key with a different patient,
+    destination or reason is refused, so nothing is silently lost."""
     if idempotency_key:
         existing = Referral.objects.filter(idempotency_key=idempotency_key).first()
         if existing is not None:
             if existing.patient_id != patient.pk:
                 raise InvalidInput("This form was already used for another patient; start a new referral.")
+            if existing.destination_id != destination.pk or existing.reason != reason.strip():
+                raise InvalidInput(
+                    f"This form was already sent, to {existing.destination.name}. To refer somewhere else "
+                    "as well, start a new referral."
+                )
             return existing
+    _check_sharing(patient, destination, consent_confirmed, by)
     pathway = standards.pathway_for(destination)
     if pathway is None or pathway not in standards.load():
         raise InvalidInput(f"{destination.name} does not take referrals.")
@@ -91,6 +110,18 @@ def refer(
     )
     _notify_after_commit(referral)
     return referral
+
+
+def _check_sharing(patient: Patient, destination: Organisation, consent_confirmed: bool, by: Membership) -> None:
+    """A council or VCSE partner sees nothing without the patient's agreement: referring there
+    needs it, and records it (otherwise the referral would have an owner unable to open it)."""
+    if destination.kind not in CONSENT_REQUIRED:
+        return
+    if not consent_confirmed:
+        raise InvalidInput(
+            f"Confirm that the patient agrees to share their details with {destination.name} before referring there."
+        )
+    record_sharing_agreement(patient=patient, organisation_kind=destination.kind, by=by)
 
 
 def _check_manager(by: Membership, referral: Referral) -> None:
@@ -165,7 +196,13 @@ def accept(*, referral: Referral, version: int, named_person: Membership, ration
 
 @transaction.atomic
 def redirect(
-    *, referral: Referral, version: int, destination: Organisation, handover_note: str, by: Membership
+    *,
+    referral: Referral,
+    version: int,
+    destination: Organisation,
+    handover_note: str,
+    by: Membership,
+    consent_confirmed: bool = False,
 ) -> Referral:
     """ "Not for us" is only ever a redirect: a warm hand-over to a named destination. The onward
     referral keeps the first clock and links back."""
@@ -177,6 +214,7 @@ def redirect(
     pathway = standards.pathway_for(destination)
     if pathway is None or pathway not in standards.load():
         raise InvalidInput(f"{destination.name} does not take referrals.")
+    _check_sharing(referral.patient, destination, consent_confirmed, by)
     old = _move(
         referral,
         Status.REDIRECTED,
@@ -214,6 +252,7 @@ def redirect(
         patient=old.patient,
         detail={"referral": onward.pk, "redirected_from": old.pk, "destination": destination.code},
     )
+    _notify_after_commit(onward)
     return onward
 
 
@@ -263,7 +302,11 @@ def withdraw(*, referral: Referral, version: int, reason: str, by: Membership) -
 
 def _check_manager_or_referrer(by: Membership, referral: Referral) -> None:
     referrer = referral.referrer
-    if referrer is not None and by.organisation_id == referrer.organisation_id:
+    if (
+        referrer is not None
+        and by.organisation_id == referrer.organisation_id
+        and has_permission(by, Permission.REFERRAL_MAKE)
+    ):
         require_access(by, referral.patient, Permission.PATIENT_VIEW_DEMOGRAPHICS, what="referral")
         return
     _check_manager(by, referral)
@@ -289,8 +332,10 @@ def record_contact(*, episode: Episode, on: dt.date, outcome: str, by: Membershi
     contact = Contact.objects.create(
         episode=episode, date=on, outcome=outcome, with_member=by, note=note.strip(), recorded_at=clock.now()
     )
-    if outcome == ContactOutcome.ATTENDED:
-        Referral.objects.filter(pk=referral.pk, first_contact_on__isnull=True).update(first_contact_on=on)
+    if outcome == ContactOutcome.ATTENDED:  # the earliest attended contact, even if recorded late
+        Referral.objects.filter(pk=referral.pk).filter(
+            Q(first_contact_on__isnull=True) | Q(first_contact_on__gt=on)
+        ).update(first_contact_on=on)
     audit.record(
         by=by,
         action=AuditAction.CREATE,
@@ -328,16 +373,14 @@ def notify_status(referral_id: int, backend=None) -> list[notifications.Receipt]
             )
         )
     if referral.patient.mobile_phone:
+        # A text can be read by anyone holding the phone: it never names the service (a "crisis
+        # team" or "psychosis service" says too much); the detail is for the portal or a call.
         messages.append(
             notifications.Message(
                 channel=notifications.Channel.SMS,
                 to=referral.patient.mobile_phone,
                 template="referral_status",
-                personalisation={
-                    "name": referral.patient.given_name,
-                    "service": referral.destination.name,
-                    "status": status,
-                },
+                personalisation={"name": referral.patient.given_name},
                 reference=f"referral-{referral.pk}",
             )
         )
@@ -348,3 +391,37 @@ def notify_status(referral_id: int, backend=None) -> list[notifications.Receipt]
         except notifications.NotificationError as exc:
             logger.warning("referral %s: status message not sent: %s", referral.pk, exc.message)
     return receipts
+
+
+@transaction.atomic
+def reassign(*, referral: Referral, version: int, named_person: Membership, by: Membership) -> Referral:
+    """Hand the referral (and its episode) to another named person in the team, e.g. when someone
+    leaves; the status stays, the version moves on."""
+    _check_manager(by, referral)
+    if referral.status not in NAMED_PERSON_STATUSES:
+        raise InvalidInput("Only an accepted referral has a named person to change.")
+    if named_person.organisation_id != referral.destination_id or not named_person.is_active:
+        raise InvalidInput("The named person must work for the team the referral is to.")
+    updated = Referral.objects.filter(pk=referral.pk, version=version).update(
+        named_person=named_person, version=version + 1
+    )
+    if updated != 1:
+        raise Conflict("Someone else changed this referral while you were looking at it. Nothing was saved.")
+    Episode.objects.filter(referral=referral, closed_on__isnull=True).update(key_worker=named_person)
+    ReferralEvent.objects.create(
+        referral=referral,
+        from_status=referral.status,
+        to_status=referral.status,
+        at=clock.now(),
+        by=by,
+        note=f"Named person now {named_person.user.get_full_name()}",
+    )
+    audit.record(
+        by=by,
+        action=AuditAction.UPDATE,
+        what="referral",
+        patient=referral.patient,
+        detail={"referral": referral.pk, "named_person": named_person.pk},
+    )
+    referral.refresh_from_db()
+    return referral

@@ -14,6 +14,11 @@ class ReferForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text="What matters to the person, what you are asking for, and any risks.",
     )
+    consent_confirmed = forms.BooleanField(
+        label="The patient agrees to share their details with this service",
+        required=False,
+        help_text="Needed for council and voluntary-sector services, which see nothing without it.",
+    )
     # A fresh key per form: submitting the same form twice creates one referral.
     idempotency_key = forms.CharField(widget=forms.HiddenInput, initial=lambda: uuid.uuid4().hex)
 
@@ -34,6 +39,12 @@ class DecisionForm(forms.Form):
     rationale = forms.CharField(label="Rationale", required=False, widget=forms.Textarea(attrs={"rows": 2}))
     named_person = forms.TypedChoiceField(label="Named person", coerce=int, required=False)
     destination = forms.TypedChoiceField(label="Redirect to", coerce=int, required=False)
+    consent_confirmed = forms.BooleanField(required=False)
+
+
+class ReassignForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    named_person = forms.IntegerField()
 
 
 class StepForm(forms.Form):

@@ -11,7 +11,7 @@ from django.http import Http404
 from concerto.access import audit
 from concerto.access.models import AuditAction, Membership
 from concerto.access.permissions import Permission
-from concerto.access.policy import require_access
+from concerto.access.policy import has_permission, require_access, visible_patients
 from concerto.core import clock
 from concerto.organisations.models import Organisation, OrganisationKind
 from concerto.people.models import Patient
@@ -63,7 +63,10 @@ def teams_in_scope(membership: Membership) -> list[Organisation]:
 def _managed(by: Membership) -> QuerySet[Referral]:
     if not by.role_definition.has(Permission.REFERRAL_MANAGE):
         return Referral.objects.none()
-    return Referral.objects.filter(destination__in=teams_in_scope(by))
+    # Only patients the policy lets this member see: a list must never show what a click would refuse.
+    return Referral.objects.filter(
+        destination__in=teams_in_scope(by), patient__in=visible_patients(by, Permission.PATIENT_VIEW_DEMOGRAPHICS)
+    )
 
 
 def triage_queue(*, by: Membership) -> list[Referral]:
@@ -214,7 +217,9 @@ def performance(*, by: Membership, since: dt.date | None = None) -> list[Pathway
     rows: dict[str, list[int]] = {}
     for r in _managed(by).filter(received_on__gt=since).exclude(redirected_to__isnull=False):
         c = clock_for(r)
-        if not c.running:
+        # Stopped clocks, and clocks still running past the standard (already a breach): leaving
+        # out the people still waiting would flatter the service.
+        if not c.running or (r.is_open and c.breached):
             counts = rows.setdefault(r.pathway, [0, 0])
             counts[0] += 1
             counts[1] += 0 if c.breached else 1
@@ -230,9 +235,21 @@ def two_or_more_contacts(*, team: Organisation, since: dt.date | None = None) ->
     last 12 months (the community mental health access measure), counted by the database."""
     since = since or clock.months_before(clock.today(), 12)
     people = (
-        Episode.objects.filter(team=team)
+        Episode.objects.filter(team=team, opened_on__lte=clock.today())
+        .filter(Q(closed_on__isnull=True) | Q(closed_on__gt=since))  # open at some point in the window
         .values("patient_id")
         .annotate(attended=Count("contacts", filter=Q(contacts__outcome="attended", contacts__date__gt=since)))
     )
     total = people.count()
     return total, people.filter(attended__gte=2).count()
+
+
+def may_read_clinical_detail(by: Membership, referral: Referral) -> bool:
+    """The reason, hand-over note and history are clinical: for those who see the clinical record,
+    and for the organisations the referral is between."""
+    if has_permission(by, Permission.PATIENT_VIEW_CLINICAL):
+        return True
+    if not (has_permission(by, Permission.REFERRAL_MAKE) or has_permission(by, Permission.REFERRAL_MANAGE)):
+        return False
+    involved = {referral.destination_id, referral.referrer.organisation_id if referral.referrer else None}
+    return by.organisation_id in involved

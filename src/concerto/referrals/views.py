@@ -13,7 +13,7 @@ from concerto.core.errors import ConcertoError
 from concerto.organisations.models import Organisation
 from concerto.people.models import Patient
 from concerto.referrals import actions, selectors
-from concerto.referrals.forms import ContactForm, DecisionForm, ReferForm, StepForm
+from concerto.referrals.forms import ContactForm, DecisionForm, ReassignForm, ReferForm, StepForm
 from concerto.referrals.models import Episode, Referral
 
 
@@ -34,12 +34,13 @@ def refer(request: MemberRequest, patient: Patient) -> HttpResponse:
                 destination=destination,
                 reason=form.cleaned_data["reason"],
                 idempotency_key=form.cleaned_data["idempotency_key"],
+                consent_confirmed=form.cleaned_data["consent_confirmed"],
                 by=request.membership,
             )
         except ConcertoError as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, f"Referred to {destination.name}.")
+            messages.success(request, f"Referred to {referral.destination.name}.")
             return redirect(_detail_url(referral))
     return render(request, "referrals/refer.html", {"patient": patient, "form": form})
 
@@ -71,6 +72,7 @@ def detail(request: MemberRequest, patient: Patient, referral_id: int) -> HttpRe
                 )
             ),
             "contact_form": ContactForm(),
+            "clinical_detail": selectors.may_read_clinical_detail(request.membership, referral),
         },
     )
 
@@ -115,6 +117,7 @@ def decide(request: MemberRequest, referral: Referral) -> Referral | None:
                 version=data["version"],
                 destination=destination,
                 handover_note=data["rationale"],
+                consent_confirmed=data["consent_confirmed"],
                 by=by,
             )
         return actions.triage(referral=referral, version=data["version"], rationale=data["rationale"], by=by)
@@ -130,6 +133,24 @@ def act(request: MemberRequest, patient: Patient, referral_id: int, step: str) -
     back = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
         back = _detail_url(referral)
+    if step == "reassign":
+        form = ReassignForm(request.POST)
+        members = {m.pk: m for m in selectors.team_members(referral.destination)}
+        if not form.is_valid() or form.cleaned_data["named_person"] not in members:
+            messages.error(request, "Choose someone in the team.")
+            return redirect(back)
+        try:
+            actions.reassign(
+                referral=referral,
+                version=form.cleaned_data["version"],
+                named_person=members[form.cleaned_data["named_person"]],
+                by=request.membership,
+            )
+        except ConcertoError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, "Named person changed.")
+        return redirect(back)
     if step == "decide":
         result = decide(request, referral)
         if result is not None and result.redirected_from_id == referral.pk:
