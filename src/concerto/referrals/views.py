@@ -134,16 +134,16 @@ def act(request: MemberRequest, patient: Patient, referral_id: int, step: str) -
     if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
         back = _detail_url(referral)
     if step == "reassign":
-        form = ReassignForm(request.POST)
+        reassign = ReassignForm(request.POST)
         members = {m.pk: m for m in selectors.team_members(referral.destination)}
-        if not form.is_valid() or form.cleaned_data["named_person"] not in members:
+        if not reassign.is_valid() or reassign.cleaned_data["named_person"] not in members:
             messages.error(request, "Choose someone in the team.")
             return redirect(back)
         try:
             actions.reassign(
                 referral=referral,
-                version=form.cleaned_data["version"],
-                named_person=members[form.cleaned_data["named_person"]],
+                version=reassign.cleaned_data["version"],
+                named_person=members[reassign.cleaned_data["named_person"]],
                 by=request.membership,
             )
         except ConcertoError as exc:
