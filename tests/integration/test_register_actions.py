@@ -182,7 +182,7 @@ def test_csv_export_is_scoped_and_audited(universe, smi, make):
     assert audit.what == "recall_export" and sorted(audit.detail["patient_ids"]) == sorted(p.pk for p in smi)
 
 
-def test_a_practice_outside_the_members_scope_is_not_found(universe, smi):
+def test_a_practice_outside_the_members_scope_is_ignored(universe, smi):
     response = client_as(universe.m("nurse_n1")).get(
         reverse("register:register"), {"practice": universe.practice_s1.pk}
     )
@@ -302,3 +302,10 @@ def test_a_bmi_worked_out_from_weight_and_height_is_range_checked(universe, smi,
             values={"weight": Decimal(weight), "height": Decimal(height)},
             by=universe.m("nurse_n1"),
         )
+
+
+def test_csv_cells_cannot_become_spreadsheet_formulas():
+    from concerto.register.views import _cell
+
+    assert _cell("=HYPERLINK(1)") == "'=HYPERLINK(1)" and _cell("-1") == "'-1" and _cell("Smith") == "Smith"
+    assert _cell(None) == ""

@@ -1,14 +1,17 @@
 import csv
 
 from django.contrib import messages
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
+from concerto.access import audit
 from concerto.access.decorators import patient_view, require_permission
 from concerto.access.middleware import MemberRequest
+from concerto.access.models import AuditAction
 from concerto.access.permissions import Permission
+from concerto.access.policy import visible_patients
 from concerto.core import clock
 from concerto.core.errors import InvalidInput
 from concerto.people.models import Patient
@@ -47,8 +50,6 @@ def _filters(request: MemberRequest, statuses):
     data = form.cleaned_data if form.is_valid() else {}
     practice = data.get("practice")
     practice_ids = [practice] if practice else [p.pk for p in practices]
-    if practice and practice not in {p.pk for p in practices}:
-        raise Http404
     on = data.get("on") or clock.today()
     return form, practice_ids, on, data.get("status") or None, data.get("order") or "priority"
 
@@ -60,6 +61,12 @@ def _decorate(rows: list[dict]) -> list[dict]:
     return rows
 
 
+def _cell(value) -> str:
+    """A CSV cell that a spreadsheet will not run as a formula."""
+    text = "" if value is None else str(value)
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def _csv(rows: list[dict], filename: str) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -67,7 +74,7 @@ def _csv(rows: list[dict], filename: str) -> HttpResponse:
     writer = csv.writer(response)
     writer.writerow([title for title, _ in CSV_COLUMNS])
     for row in rows:
-        writer.writerow(["" if row[key] is None else row[key] for _, key in CSV_COLUMNS])
+        writer.writerow([_cell(row[key]) for _, key in CSV_COLUMNS])
     return response
 
 
@@ -173,13 +180,24 @@ def _own_batch(request: MemberRequest, batch_id: int) -> InvitationBatch:
 @require_permission(Permission.PATIENT_RECORD_CLINICAL)
 def batch(request: MemberRequest, batch_id: int) -> HttpResponse:
     invitation_batch = _own_batch(request, batch_id)
+    failures = list(
+        invitation_batch.invitations.filter(
+            status="failed", patient__in=visible_patients(request.membership, Permission.PATIENT_VIEW_DEMOGRAPHICS)
+        ).select_related("patient")
+    )
+    audit.record(
+        by=request.membership,
+        action=AuditAction.VIEW,
+        what="phc_invitation_batch",
+        detail={"batch": invitation_batch.pk, "patient_ids": [i.patient_id for i in failures]},
+    )
     return render(
         request,
         "register/batch.html",
         {
             "batch": invitation_batch,
             "progress": actions.batch_progress(invitation_batch),
-            "failures": invitation_batch.invitations.filter(status="failed").select_related("patient"),
+            "failures": failures,
         },
     )
 
