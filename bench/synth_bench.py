@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "concerto.config.settings")
 os.environ.setdefault("DEBUG", "true")
 
-from concerto.synthetic.generator import SynthConfig, generate, write_parquet  # noqa: E402
+from concerto.synthetic.generator import SynthConfig, generate, write_parquet
 
 GOAL_SECONDS = 60.0
 
@@ -56,8 +56,10 @@ def main() -> None:
     for (stage, at), nxt in zip(stages, [*(s[1] for s in stages[1:]), generated], strict=True):
         print(f"  {stage:<28} {nxt - at:6.2f} s")
     print(f"  {'writing Parquet':<28} {total - generated:6.2f} s")
-    print(f"total                          {total:6.2f} s   goal ≤ {GOAL_SECONDS:.0f} s: "
-          f"{'met' if total <= GOAL_SECONDS else 'NOT MET'}")
+    print(
+        f"total                          {total:6.2f} s   goal ≤ {GOAL_SECONDS:.0f} s: "
+        f"{'met' if total <= GOAL_SECONDS else 'NOT MET'}"
+    )
     print(f"floor (same-shape random tables to Parquet) {floor:6.2f} s; ratio total/floor = {total / floor:.1f}x")
     print(f"throughput {patients / total:,.0f} patients/s on {os.cpu_count()} cores")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db.models import BooleanField, CharField, Exists, F, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 
 from concerto.access import audit
 from concerto.access.models import AuditAction, Membership
@@ -96,15 +96,8 @@ def patient_check(*, by: Membership, patient: Patient, on: dt.date | None = None
     on = on or clock.today()
     rules = rules_module.load()
     on_register = queries.register(Patient.objects.filter(pk=patient.pk), on=on)
-    rows = queries.check_rows(on_register, on=on, rules=rules)
-    if not rows:  # not on the register: show the check all the same (case-finding, new patients)
-        plain = Patient.objects.filter(pk=patient.pk).annotate(
-            diagnosed=queries.latest(CODES.diagnosis, on=on),
-            first_diagnosed=queries.earliest(CODES.diagnosis, on=on),
-            lithium=queries.latest(CODES.lithium, on=on, model=MedicationIssue),
-        )
-        plain = plain.annotate(by_diagnosis=Value(False, BooleanField()), practice_name=Value("", CharField()))
-        rows = queries.check_rows(plain, on=on, rules=rules)
+    # Shown for anyone the member may see, on the register or not (case-finding, new patients).
+    rows = queries.check_rows(Patient.objects.filter(pk=patient.pk), on=on, rules=rules)
     row = rows[0]
     elements = []
     for e in rules.elements:

@@ -262,6 +262,10 @@ def load_extract(directory: Path, *, advance: Advance | None = None) -> LoadSumm
                 no_style(), [Patient, Registration, ClinicalEvent, MedicationIssue]
             ):
                 cursor.execute(sql)
+    # Fresh planner statistics: without them SQLite picks index plans for the register that are
+    # orders of magnitude slower on a large population (bench/recall_bench.py).
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
     audit.record(
         by=None,
         action=AuditAction.CREATE,
