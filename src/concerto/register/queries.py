@@ -140,13 +140,18 @@ def register(patients: QuerySet[Patient], *, on: dt.date, practices: Iterable[in
     in the 6 months up to `on` and no "lithium stopped" code follows the latest issue.
     """
     six_months_ago = clock.months_before(on, 6)
-    candidates = Q(
-        pk__in=ClinicalEvent.objects.filter(code__in=CODES.diagnosis, date__lte=on).values("patient_id")
-    ) | Q(
-        pk__in=MedicationIssue.objects.filter(code__in=CODES.lithium, date__lte=on, date__gt=six_months_ago).values(
-            "patient_id"
-        )
+    diagnosed = ClinicalEvent.objects.filter(code__in=CODES.diagnosis, date__lte=on)
+    on_lithium = MedicationIssue.objects.filter(code__in=CODES.lithium, date__lte=on, date__gt=six_months_ago)
+    if practices is not None:
+        practices = list(practices)
+        diagnosed = diagnosed.filter(patient__registrations__practice_id__in=practices)
+        on_lithium = on_lithium.filter(patient__registrations__practice_id__in=practices)
+    # Candidate ids first, from the code indexes: the register then checks access, registration
+    # and remission for these few patients instead of every patient in the database.
+    candidate_ids = set(diagnosed.values_list("patient_id", flat=True)) | set(
+        on_lithium.values_list("patient_id", flat=True)
     )
+    candidates = Q(pk__in=sorted(candidate_ids))
     return _with_register_columns(
         patients.filter(candidates)
         .filter(registered_on(on, practices))
