@@ -542,3 +542,8 @@ def test_people_still_waiting_past_the_standard_count_against_it(universe):
     )
     (row,) = selectors.performance(by=universe.m("clinician_eip"))
     assert (row.stopped, row.within) == (1, 0)
+
+
+def test_a_destination_that_takes_no_referrals_is_refused(universe):
+    with pytest.raises(InvalidInput, match="does not take referrals"):
+        actions.refer(patient=universe.alice, destination=universe.practice_n2, reason="x", by=universe.m("gp_n1"))

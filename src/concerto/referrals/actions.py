@@ -74,9 +74,7 @@ def refer(
                 )
             return existing
     _check_sharing(patient, destination, consent_confirmed, by)
-    pathway = standards.pathway_for(destination)
-    if pathway is None or pathway not in standards.load():
-        raise InvalidInput(f"{destination.name} does not take referrals.")
+    pathway = _pathway_of(destination)
     if not reason.strip():
         raise InvalidInput("Say why you are referring.")
     today = received_on or clock.today()
@@ -110,6 +108,17 @@ def refer(
     )
     _notify_after_commit(referral)
     return referral
+
+
+def _close_episode(referral: Referral) -> None:
+    Episode.objects.filter(referral=referral, closed_on__isnull=True).update(closed_on=clock.today())
+
+
+def _pathway_of(destination: Organisation) -> str:
+    pathway = standards.pathway_for(destination)
+    if pathway is None or pathway not in standards.load():
+        raise InvalidInput(f"{destination.name} does not take referrals.")
+    return pathway
 
 
 def _check_sharing(patient: Patient, destination: Organisation, consent_confirmed: bool, by: Membership) -> None:
@@ -211,9 +220,7 @@ def redirect(
         raise InvalidInput("Write a hand-over note for the service you are redirecting to.")
     if destination.pk == referral.destination_id:
         raise InvalidInput("Choose a different service to redirect to.")
-    pathway = standards.pathway_for(destination)
-    if pathway is None or pathway not in standards.load():
-        raise InvalidInput(f"{destination.name} does not take referrals.")
+    pathway = _pathway_of(destination)
     _check_sharing(referral.patient, destination, consent_confirmed, by)
     old = _move(
         referral,
@@ -224,7 +231,7 @@ def redirect(
         handover_note=handover_note.strip(),
         closing_reason=f"Redirected to {destination.name}",
     )
-    Episode.objects.filter(referral=old, closed_on__isnull=True).update(closed_on=clock.today())
+    _close_episode(old)
     onward = Referral.objects.create(
         patient=old.patient,
         pathway=pathway,
@@ -274,7 +281,7 @@ def start_treatment(*, referral: Referral, version: int, on: dt.date, by: Member
 def complete(*, referral: Referral, version: int, note: str, by: Membership) -> Referral:
     _check_manager(by, referral)
     referral = _move(referral, Status.COMPLETED, version=version, by=by, note=note, closing_reason=note.strip())
-    Episode.objects.filter(referral=referral, closed_on__isnull=True).update(closed_on=clock.today())
+    _close_episode(referral)
     return referral
 
 
@@ -286,7 +293,7 @@ def decline_by_patient(*, referral: Referral, version: int, reason: str, by: Mem
     referral = _move(
         referral, Status.DECLINED_BY_PATIENT, version=version, by=by, note=reason, closing_reason=reason.strip()
     )
-    Episode.objects.filter(referral=referral, closed_on__isnull=True).update(closed_on=clock.today())
+    _close_episode(referral)
     return referral
 
 
@@ -296,7 +303,7 @@ def withdraw(*, referral: Referral, version: int, reason: str, by: Membership) -
     if not reason.strip():
         raise InvalidInput("Say why the referral is withdrawn.")
     referral = _move(referral, Status.WITHDRAWN, version=version, by=by, note=reason, closing_reason=reason.strip())
-    Episode.objects.filter(referral=referral, closed_on__isnull=True).update(closed_on=clock.today())
+    _close_episode(referral)
     return referral
 
 
