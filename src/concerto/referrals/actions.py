@@ -39,6 +39,12 @@ class Conflict(ConcertoError):
     """Someone else changed the referral since it was shown: nothing was saved."""
 
 
+CONFLICT_MESSAGE = (
+    "Someone else changed this referral while you were looking at it. Nothing was saved: "
+    "check its new status, then decide again."
+)
+
+
 def may_manage(by: Membership, referral: Referral) -> bool:
     """Staff of the owning team, or the PCN triage hub for teams aligned to the PCN."""
     if not has_permission(by, Permission.REFERRAL_MANAGE):
@@ -110,6 +116,11 @@ def refer(
     return referral
 
 
+def _check_named_person(referral: Referral, named_person: Membership) -> None:
+    if named_person.organisation_id != referral.destination_id or not named_person.is_active:
+        raise InvalidInput("The named person must work for the team the referral is to.")
+
+
 def _close_episode(referral: Referral) -> None:
     Episode.objects.filter(referral=referral, closed_on__isnull=True).update(closed_on=clock.today())
 
@@ -150,10 +161,7 @@ def _move(referral: Referral, to: str, *, version: int, by: Membership, note: st
         status=to, version=version + 1, **fields
     )
     if updated != 1:
-        raise Conflict(
-            "Someone else changed this referral while you were looking at it. Nothing was saved: "
-            "check its new status, then decide again."
-        )
+        raise Conflict(CONFLICT_MESSAGE)
     ReferralEvent.objects.create(
         referral=referral, from_status=referral.status, to_status=to, at=clock.now(), by=by, note=note
     )
@@ -182,8 +190,7 @@ def accept(*, referral: Referral, version: int, named_person: Membership, ration
     """Accept, naming the person who owns it from now on; this opens an episode of care with them
     as key worker."""
     _check_manager(by, referral)
-    if named_person.organisation_id != referral.destination_id or not named_person.is_active:
-        raise InvalidInput("The named person must work for the team the referral is to.")
+    _check_named_person(referral, named_person)
     referral = _move(
         referral,
         Status.ACCEPTED,
@@ -407,13 +414,12 @@ def reassign(*, referral: Referral, version: int, named_person: Membership, by: 
     _check_manager(by, referral)
     if referral.status not in NAMED_PERSON_STATUSES:
         raise InvalidInput("Only an accepted referral has a named person to change.")
-    if named_person.organisation_id != referral.destination_id or not named_person.is_active:
-        raise InvalidInput("The named person must work for the team the referral is to.")
+    _check_named_person(referral, named_person)
     updated = Referral.objects.filter(pk=referral.pk, version=version).update(
         named_person=named_person, version=version + 1
     )
     if updated != 1:
-        raise Conflict("Someone else changed this referral while you were looking at it. Nothing was saved.")
+        raise Conflict(CONFLICT_MESSAGE)
     Episode.objects.filter(referral=referral, closed_on__isnull=True).update(key_worker=named_person)
     ReferralEvent.objects.create(
         referral=referral,

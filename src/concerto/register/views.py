@@ -216,6 +216,14 @@ def batch_continue(request: MemberRequest, batch_id: int) -> HttpResponse:
 # --- patient pages -------------------------------------------------------------------------
 
 
+def _simple_form(request, patient: Patient, form, *, title: str, button: str, hint: str = "") -> HttpResponse:
+    return render(
+        request,
+        "register/simple_form.html",
+        {"patient": patient, "form": form, "title": title, "button": button, "hint": hint},
+    )
+
+
 def _back(patient: Patient) -> str:
     return reverse("patient-summary", args=[patient.public_id]) + "#physical-health"
 
@@ -253,11 +261,7 @@ def record_follow_up(request: MemberRequest, patient: Patient) -> HttpResponse:
         actions.record_follow_up(patient=patient, by=request.membership, **form.cleaned_data)
         messages.success(request, "Follow-up recorded.")
         return redirect(_back(patient))
-    return render(
-        request,
-        "register/simple_form.html",
-        {"patient": patient, "form": form, "title": "Record a follow-up", "button": "Save follow-up"},
-    )
+    return _simple_form(request, patient, form, title="Record a follow-up", button="Save follow-up")
 
 
 @patient_view(Permission.PATIENT_RECORD_CLINICAL, what="care_adjustment_form")
@@ -268,17 +272,14 @@ def record_care_adjustment(request: MemberRequest, patient: Patient) -> HttpResp
         actions.record_care_adjustment(patient=patient, by=request.membership, **form.cleaned_data)
         messages.success(request, "Care adjustment recorded: the patient is excluded from recall for 12 months.")
         return redirect(_back(patient))
-    return render(
+    return _simple_form(
         request,
-        "register/simple_form.html",
-        {
-            "patient": patient,
-            "form": form,
-            "title": "Record a personalised care adjustment",
-            "button": "Save adjustment",
-            "hint": "Informed dissent or unsuitability excludes the patient from the check's recall and QOF "
-            "denominators for 12 months.",
-        },
+        patient,
+        form,
+        title="Record a personalised care adjustment",
+        button="Save adjustment",
+        hint="Informed dissent or unsuitability excludes the patient from the check's recall and QOF "
+        "denominators for 12 months.",
     )
 
 
@@ -293,11 +294,7 @@ def invite(request: MemberRequest, patient: Patient) -> HttpResponse:
         else:
             messages.error(request, f"The invitation could not be sent: {invitation.error}")
         return redirect(_back(patient))
-    return render(
-        request,
-        "register/simple_form.html",
-        {"patient": patient, "form": form, "title": "Invite for a physical health check", "button": "Invite"},
-    )
+    return _simple_form(request, patient, form, title="Invite for a physical health check", button="Invite")
 
 
 @patient_view(Permission.PATIENT_RECORD_CLINICAL, what="phc_invitation_response_form")
