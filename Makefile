@@ -10,6 +10,7 @@ PY := $(VENV)/bin/python
 CONCERTO := $(VENV)/bin/concerto
 VENDOR := src/concerto/static/vendor/nhsuk
 HTMX := src/concerto/static/vendor/htmx
+VEGA := src/concerto/static/vendor/vega
 # Never let uv try to download a Python: this machine has 3.13 under pyenv (.python-version).
 export UV_PYTHON_DOWNLOADS := never
 # PostgreSQL used for the second test pass (CI sets it; set it yourself to run that pass locally).
@@ -36,13 +37,20 @@ node_modules/.package-lock.json: package.json package-lock.json
 	@touch $@
 
 $(VENDOR)/.built: node_modules/.package-lock.json
-	@echo "==> Copying NHS.UK frontend and htmx into static files"
+	@echo "==> Copying NHS.UK frontend, htmx and Vega into static files"
 	rm -rf $(VENDOR) && mkdir -p $(VENDOR)
 	cp node_modules/nhsuk-frontend/dist/nhsuk/nhsuk-frontend.min.css* $(VENDOR)/
 	cp node_modules/nhsuk-frontend/dist/nhsuk/nhsuk-frontend.min.js* $(VENDOR)/
 	cp -r node_modules/nhsuk-frontend/dist/nhsuk/assets $(VENDOR)/assets
 	rm -rf $(HTMX) && mkdir -p $(HTMX)
 	cp node_modules/htmx.org/dist/htmx.min.js $(HTMX)/
+	rm -rf $(VEGA) && mkdir -p $(VEGA)
+	cp node_modules/vega/build/vega.min.js node_modules/vega-lite/build/vega-lite.min.js \
+	   node_modules/vega-embed/build/vega-embed.min.js $(VEGA)/
+	@# The CSP-safe expression interpreter is an ES module importing vega-util: ship both, import path made relative.
+	mkdir -p $(VEGA)/vega-util && cp node_modules/vega-util/build/*.js $(VEGA)/vega-util/
+	sed "s#from 'vega-util'#from './vega-util/index.js'#" node_modules/vega-interpreter/build/vega-interpreter.js \
+	   > $(VEGA)/vega-interpreter.js
 	@touch $@
 
 setup: $(VENV)/.synced $(VENDOR)/.built  ## Install everything (idempotent)
@@ -89,4 +97,4 @@ bench: setup  ## Benchmarks: print figures and ratios (the recall bench builds a
 	$(PY) bench/recall_bench.py
 
 clean:  ## Remove the environment and local data (keeps nothing)
-	rm -rf $(VENV) $(TOOLS) node_modules $(VENDOR) $(HTMX) data
+	rm -rf $(VENV) $(TOOLS) node_modules $(VENDOR) $(HTMX) $(VEGA) data

@@ -46,6 +46,12 @@ INSTALLED_APPS = [
     "concerto.notifications",
     "concerto.register",
     "concerto.referrals",
+    "concerto.careplans",
+    "concerto.outcomes",
+    "concerto.directory",
+    "concerto.portal",
+    "concerto.analytics",
+    "concerto.api",
     "concerto.synthetic",
     "concerto.web",
 ]

@@ -6,4 +6,10 @@ urlpatterns = [
     path("", include("concerto.web.urls")),
     path("", include("concerto.register.urls")),
     path("", include("concerto.referrals.urls")),
+    path("", include("concerto.careplans.urls")),
+    path("", include("concerto.outcomes.urls")),
+    path("", include("concerto.directory.urls")),
+    path("", include("concerto.portal.urls")),
+    path("", include("concerto.analytics.urls")),
+    path("", include("concerto.api.urls")),
 ]
