@@ -21,6 +21,16 @@ def test_audit_record_keeps_copies_of_who_as_what_and_whom(universe, event):
     assert (event.patient_id, event.nhs_number) == (universe.alice.pk, universe.alice.nhs_number)
 
 
+def test_patient_actor_audit_names_the_patient_and_no_staff_identity(universe):
+    event = audit.record_by_patient(patient=universe.alice, action=AuditAction.VIEW, what="portal_plan")
+    assert (event.role, event.username, event.user_id, event.membership_id) == ("patient", "patient", None, None)
+    assert (event.patient_id, event.nhs_number, event.what) == (
+        universe.alice.pk,
+        universe.alice.nhs_number,
+        "portal_plan",
+    )
+
+
 def test_orm_refuses_to_update_or_delete_audit_events(event):
     event.what = "tampered"
     with pytest.raises(PermissionError):

@@ -30,3 +30,26 @@ def record(
         what=what,
         detail=detail or {},
     )
+
+
+PATIENT_ACTOR_ROLE = "patient"
+
+
+def record_by_patient(
+    *, patient: Patient, action: AuditAction, what: str, detail: dict[str, Any] | None = None
+) -> AuditEvent:
+    """Audit something the patient did or saw themselves (the portal). The patient is both actor and subject:
+    role "patient", no staff user or membership, and the patient's own identifiers."""
+    return AuditEvent.objects.create(
+        at=clock.now(),
+        user_id=None,
+        username="patient",
+        membership_id=None,
+        organisation_code="",
+        role=PATIENT_ACTOR_ROLE,
+        patient_id=patient.pk,
+        nhs_number=patient.nhs_number,
+        action=action,
+        what=what,
+        detail=detail or {},
+    )
