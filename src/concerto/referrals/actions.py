@@ -68,18 +68,104 @@ def refer(
     """Refer a patient. The same idempotency key twice (a double click, a retried request)
     creates one referral and returns it both times; the same key with a different patient,
     destination or reason is refused, so nothing is silently lost."""
-    if idempotency_key:
-        existing = Referral.objects.filter(idempotency_key=idempotency_key).first()
-        if existing is not None:
-            if existing.patient_id != patient.pk:
-                raise InvalidInput("This form was already used for another patient; start a new referral.")
-            if existing.destination_id != destination.pk or existing.reason != reason.strip():
-                raise InvalidInput(
-                    f"This form was already sent, to {existing.destination.name}. To refer somewhere else "
-                    "as well, start a new referral."
-                )
-            return existing
+    existing = _already_sent(idempotency_key, patient, destination, reason)
+    if existing is not None:
+        return existing
     _check_sharing(patient, destination, consent_confirmed, by)
+    referral, created = _create(
+        patient=patient,
+        destination=destination,
+        reason=reason,
+        source=Source.PROFESSIONAL,
+        referrer=by,
+        idempotency_key=idempotency_key,
+        received_on=received_on,
+    )
+    if created:
+        audit.record(
+            by=by,
+            action=AuditAction.CREATE,
+            what="referral",
+            patient=patient,
+            detail={"referral": referral.pk, "destination": destination.code},
+        )
+    return referral
+
+
+# Services a person may refer themselves to from the portal. Crisis care is not one: in a crisis the
+# portal shows the crisis plan's contacts and NHS 111 option 2 instead of a form that waits for triage.
+SELF_REFERRAL_PATHWAYS = frozenset({"cmht", "eip", "ips", "psych_therapies"})
+
+
+def self_referral_destinations(patient: Patient) -> list[Organisation]:
+    """Teams that take self-referrals for this patient: those aligned to their practice's PCN, or to no PCN."""
+    from concerto.people.models import Registration
+
+    registration = Registration.objects.filter(patient=patient, end__isnull=True).select_related("practice").first()
+    pcn_id = registration.practice.parent_id if registration else None
+    return list(
+        Organisation.objects.filter(kind=OrganisationKind.MH_TEAM, team_type__in=SELF_REFERRAL_PATHWAYS)
+        .filter(Q(aligned_pcn_id=pcn_id) | Q(aligned_pcn__isnull=True))
+        .order_by("name")
+    )
+
+
+@transaction.atomic
+def self_refer(*, patient: Patient, destination: Organisation, reason: str, idempotency_key: str) -> Referral:
+    """A patient refers themselves (from the portal, signed in as themselves): the referral enters the
+    same triage as any other, marked as a self-referral, with the patient audited as the actor."""
+    if destination not in self_referral_destinations(patient):
+        raise InvalidInput("Choose one of the services listed.")
+    existing = _already_sent(idempotency_key, patient, destination, reason)
+    if existing is not None:
+        return existing
+    referral, created = _create(
+        patient=patient,
+        destination=destination,
+        reason=reason,
+        source=Source.SELF,
+        referrer=None,
+        idempotency_key=idempotency_key,
+        received_on=None,
+    )
+    if created:
+        audit.record_by_patient(
+            patient=patient,
+            action=AuditAction.CREATE,
+            what="self_referral",
+            detail={"referral": referral.pk, "destination": destination.code},
+        )
+    return referral
+
+
+def _already_sent(idempotency_key: str | None, patient: Patient, destination: Organisation, reason: str):
+    if not idempotency_key:
+        return None
+    existing = Referral.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is None:
+        return None
+    if existing.patient_id != patient.pk:
+        raise InvalidInput("This form was already used for another patient; start a new referral.")
+    if existing.destination_id != destination.pk or existing.reason != reason.strip():
+        raise InvalidInput(
+            f"This form was already sent, to {existing.destination.name}. To refer somewhere else "
+            "as well, start a new referral."
+        )
+    return existing
+
+
+def _create(
+    *,
+    patient: Patient,
+    destination: Organisation,
+    reason: str,
+    source: str,
+    referrer: Membership | None,
+    idempotency_key: str | None,
+    received_on: dt.date | None,
+) -> tuple[Referral, bool]:
+    """Create the referral and its first history entry; (referral, False) if a racing submission with
+    the same idempotency key won."""
     pathway = _pathway_of(destination)
     if not reason.strip():
         raise InvalidInput("Say why you are referring.")
@@ -91,8 +177,8 @@ def refer(
                 pathway=pathway,
                 destination=destination,
                 reason=reason.strip(),
-                referrer=by,
-                source=Source.PROFESSIONAL,
+                referrer=referrer,
+                source=source,
                 clock_start=today,
                 received_on=today,
                 idempotency_key=idempotency_key,
@@ -103,17 +189,10 @@ def refer(
         existing = Referral.objects.filter(idempotency_key=idempotency_key).first()
         if existing is None:
             raise
-        return existing
-    ReferralEvent.objects.create(referral=referral, to_status=Status.RECEIVED, at=clock.now(), by=by, note=reason)
-    audit.record(
-        by=by,
-        action=AuditAction.CREATE,
-        what="referral",
-        patient=patient,
-        detail={"referral": referral.pk, "destination": destination.code},
-    )
+        return existing, False
+    ReferralEvent.objects.create(referral=referral, to_status=Status.RECEIVED, at=clock.now(), by=referrer, note=reason)
     _notify_after_commit(referral)
-    return referral
+    return referral, True
 
 
 def _check_named_person(referral: Referral, named_person: Membership) -> None:
