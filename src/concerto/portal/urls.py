@@ -1,5 +1,16 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from concerto.portal import views
 
 app_name = "portal"
 
-urlpatterns: list = []
+# Under /my/: nothing here names a patient; the session says whose pages they are.
+urlpatterns = [
+    path("my/sign-in/", views.sign_in, name="sign-in"),
+    path("my/sign-in/<str:token>/", views.use_link, name="link"),
+    path("my/sign-out/", views.sign_out, name="sign-out"),
+    path("my/", views.home, name="home"),
+    path("my/referrals/", views.referral_list, name="referrals"),
+    path("my/referrals/<int:referral_id>/", views.referral_detail, name="referral"),
+    path("my/refer-myself/", views.self_refer, name="self-refer"),
+]

@@ -5,6 +5,19 @@ from django import forms
 from concerto.core import nhs_number
 
 
+def date_of_birth_from(data: dict) -> dt.date | None:
+    """The date from a form's dob_day, dob_month and dob_year fields (None if all are empty)."""
+    parts = [data.get("dob_day"), data.get("dob_month"), data.get("dob_year")]
+    if all(p is None for p in parts):
+        return None
+    if not all(p is not None for p in parts):
+        raise forms.ValidationError("Date of birth must include a day, month and year.")
+    try:
+        return dt.date(data["dob_year"], data["dob_month"], data["dob_day"])
+    except ValueError:
+        raise forms.ValidationError("Date of birth must be a real date.") from None
+
+
 class PatientSearchForm(forms.Form):
     q = forms.CharField(
         label="NHS number or name",
@@ -31,15 +44,7 @@ class PatientSearchForm(forms.Form):
 
     def clean(self):
         data = super().clean() or {}
-        parts = [data.get("dob_day"), data.get("dob_month"), data.get("dob_year")]
-        data["date_of_birth"] = None
-        if any(p is not None for p in parts):
-            if not all(p is not None for p in parts):
-                raise forms.ValidationError("Date of birth must include a day, month and year.")
-            try:
-                data["date_of_birth"] = dt.date(data["dob_year"], data["dob_month"], data["dob_day"])
-            except ValueError:
-                raise forms.ValidationError("Date of birth must be a real date.") from None
+        data["date_of_birth"] = date_of_birth_from(data)
         if not data.get("q") and data["date_of_birth"] is None and not self.errors:
             raise forms.ValidationError("Enter an NHS number, a name or a date of birth.")
         return data
