@@ -190,3 +190,26 @@ def test_self_referral_only_to_the_services_offered(universe):
 
     with pytest.raises(InvalidInput):
         referrals.self_refer(patient=universe.carol, destination=universe.cmht, reason="help", idempotency_key="k2")
+
+
+def test_staff_can_print_a_link_to_hand_over_and_it_signs_in(universe):
+    from django.core.management import CommandError, call_command
+
+    out = io.StringIO()
+    call_command("portal_link", universe.alice.nhs_number, "--base-url", "http://clinic.example", stdout=out)
+    url = out.getvalue().strip()
+    assert url.startswith("http://clinic.example/my/sign-in/")
+    client = Client()
+    client.post(url.removeprefix("http://clinic.example"))
+    assert client.session[SESSION_KEY] == universe.alice.pk
+    with pytest.raises(CommandError, match="check digit"):
+        call_command("portal_link", "9990001230", stdout=io.StringIO())
+
+
+def test_the_demo_names_a_portal_patient_with_a_referral_and_a_mobile(universe):
+    from concerto.portal.demo import portal_patient
+
+    assert portal_patient() is None
+    Patient.objects.filter(pk=universe.bob.pk).update(mobile_phone="07700 900222")
+    referrals.refer(patient=universe.bob, destination=universe.eip, reason="x", by=universe.m("gp_n2"))
+    assert portal_patient() == universe.bob

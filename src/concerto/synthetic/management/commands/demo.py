@@ -9,6 +9,7 @@ from concerto.core.actions import load_codelists
 from concerto.notifications import override_backend
 from concerto.notifications.console import ConsoleBackend
 from concerto.organisations.models import Organisation
+from concerto.portal.demo import portal_patient
 from concerto.synthetic import demo
 from concerto.synthetic.generator import SynthConfig, generate, write_parquet
 from concerto.synthetic.management.commands.synth import load_into_database
@@ -58,3 +59,10 @@ class Command(BaseCommand):
                 f"{du.username:<14} {membership.role_definition.title:<36} {membership.organisation.name}"
             )
         self.stdout.write("\nOpen http://127.0.0.1:8000 and log in.\n")
+        patient = portal_patient()
+        if patient is not None:
+            self.stdout.write(
+                "Patient portal: open http://127.0.0.1:8000/my/sign-in/ and enter NHS number "
+                f"{patient.formatted_nhs_number}, date of birth {patient.date_of_birth:%d %m %Y}. The texted "
+                "sign-in link is printed in this console (the demo's notifications backend).\n"
+            )
