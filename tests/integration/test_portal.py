@@ -213,3 +213,15 @@ def test_the_demo_names_a_portal_patient_with_a_referral_and_a_mobile(universe):
     Patient.objects.filter(pk=universe.bob.pk).update(mobile_phone="07700 900222")
     referrals.refer(patient=universe.bob, destination=universe.eip, reason="x", by=universe.m("gp_n2"))
     assert portal_patient() == universe.bob
+
+
+def test_self_referral_points_to_crisis_help_and_never_offers_the_crisis_team(universe):
+    from concerto.organisations.actions import create_organisation
+
+    crisis = create_organisation(
+        code="RT1X1", name="Crisis Team", kind="mh_team", team_type="crisis", parent=universe.trust
+    )
+    assert crisis not in referrals.self_referral_destinations(universe.alice)
+    page = signed_in_as(universe.alice).get("/my/refer-myself/").content.decode()
+    assert "Crisis Team" not in page
+    assert "NHS 111" in page and "option 2" in page and "999" in page
