@@ -183,6 +183,7 @@ def ensure_referrals() -> int:
         destination=music,
         handover_note="Loneliness more than illness: Harmony's Tuesday group, Joy expects them.",
         by=manager,
+        consent_confirmed=True,  # the person agreed to Harmony being told (recorded by the action)
     )
     r = referrals.accept(
         referral=made[4],
