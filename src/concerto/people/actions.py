@@ -1,13 +1,15 @@
 import datetime as dt
+import hashlib
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from concerto.access import audit
 from concerto.access.models import AuditAction, Membership
 from concerto.access.permissions import Permission
-from concerto.access.policy import has_permission
+from concerto.access.policy import has_permission, patient_action
 from concerto.core import nhs_number
-from concerto.core.errors import InvalidInput, NotPermitted
+from concerto.core.errors import ConcertoError, InvalidInput, NotPermitted
 from concerto.organisations.models import Organisation, OrganisationKind
 from concerto.people.models import Ethnicity, Patient, Registration, Sex, User
 
@@ -90,3 +92,59 @@ def register_patient(
         detail={"practice": practice.code},
     )
     return patient
+
+
+class StaleVersion(ConcertoError):
+    """The record changed since the version the caller based its change on: nothing was saved."""
+
+
+# The demographic fields a versioned update may change; the version is a digest of them, so any
+# change from anywhere moves it (Patient has no version column; see docs/api.md).
+UPDATABLE_PATIENT_FIELDS = (
+    "given_name",
+    "family_name",
+    "date_of_birth",
+    "sex",
+    "postcode",
+    "date_of_death",
+    "mobile_phone",
+    "address",
+)
+
+
+def patient_version(patient: Patient) -> str:
+    text = "\x1f".join(str(getattr(patient, f) or "") for f in UPDATABLE_PATIENT_FIELDS)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+@patient_action(Permission.PATIENT_REGISTER, what="patient_details")
+def update_patient_details(*, patient: Patient, expected_version: str | None, by: Membership, **changes) -> Patient:
+    """Change a patient's demographic details if they are still at `expected_version` (None: no
+    check, for a trusted feed's conditional update). The row is locked first, so of two changes
+    made against the same version exactly one wins."""
+    unknown = set(changes) - set(UPDATABLE_PATIENT_FIELDS)
+    if unknown:
+        raise InvalidInput(f"These details cannot be changed here: {', '.join(sorted(unknown))}.")
+    current = Patient.objects.select_for_update().get(pk=patient.pk)
+    if expected_version is not None and patient_version(current) != expected_version:
+        raise StaleVersion("The patient's details changed since you read them; nothing was saved.")
+    if changes.get("sex", current.sex) not in Sex.values:
+        raise InvalidInput(f"Unknown sex {changes['sex']!r}.")
+    changed = {f: v for f, v in changes.items() if getattr(current, f) != v}
+    if not changed:
+        return current
+    for field, value in changed.items():
+        setattr(current, field, value)
+    try:
+        current.full_clean(exclude=["nhs_number", "public_id"], validate_unique=False)
+    except ValidationError as exc:
+        raise InvalidInput("; ".join(exc.messages)) from exc
+    current.save(update_fields=list(changed))
+    audit.record(
+        by=by,
+        action=AuditAction.UPDATE,
+        what="patient_details",
+        patient=current,
+        detail={"fields": sorted(changed)},
+    )
+    return current

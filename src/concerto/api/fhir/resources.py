@@ -1,0 +1,454 @@
+"""Read and search, per resource type, through the access policy.
+
+Patient-level resources start from `visible_patients(by, permission)`: a row of a patient the
+caller may not see is never found (404, as for a row that does not exist). Every read is audited
+with the patient; every search with the ids of the patients it returned. Search parameters not
+listed for a type are refused (400) rather than silently ignored, so a caller never takes an
+unfiltered answer for a filtered one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Model, Q, QuerySet
+
+from concerto.access import audit
+from concerto.access.models import AuditAction, AuditEvent, CareTeamEntry, Consent, Membership
+from concerto.access.permissions import Permission
+from concerto.access.policy import has_permission, visible_patients
+from concerto.api.fhir import mappers
+from concerto.api.fhir.http import DMD, NHS_NUMBER, ODS_CODE, SNOMED, FhirError, not_found
+from concerto.organisations.models import Organisation
+from concerto.people.models import Patient, User
+from concerto.records.models import ClinicalEvent, MedicationIssue
+from concerto.referrals.models import Episode, Referral
+from concerto.referrals.selectors import may_read_clinical_detail
+from concerto.register.queries import CODES
+
+Params = dict[str, list[str]]
+
+
+@dataclass
+class ResourceType:
+    name: str
+    # Rows this membership may see (already scoped by the access policy), or None: not allowed at all.
+    rows: Callable[[Membership], QuerySet | None]
+    to_fhir: Callable[[Membership, Any], dict[str, Any]]
+    lookup: Callable[[str], Q]  # the FHIR id → a filter
+    search_params: dict[str, Callable[[str], Q]] = field(default_factory=dict)
+    patient_of: Callable[[Any], Patient | None] = lambda row: None
+    order: tuple[str, ...] = ("pk",)
+    select: tuple[str, ...] = ()
+    # The patient-level permission that makes a denied read worth auditing as a denial.
+    permission: Permission | None = None
+    interactions: tuple[str, ...] = ("read", "search-type")
+
+    def queryset(self, by: Membership) -> QuerySet:
+        rows = self.rows(by)
+        if rows is None:
+            return Patient.objects.none()
+        return rows.select_related(*self.select) if self.select else rows
+
+
+# --- search parameter parsing ------------------------------------------------------------------
+
+_DATE_PREFIX = re.compile(r"^(eq|ne|gt|lt|ge|le)?(\d{4}-\d{2}-\d{2})$")
+
+
+def _date_filter(column: str) -> Callable[[str], Q]:
+    def build(value: str) -> Q:
+        match = _DATE_PREFIX.match(value)
+        if not match:
+            raise FhirError(400, f"Dates are searched as [eq|gt|lt|ge|le]YYYY-MM-DD, not {value!r}")
+        prefix, text = match.group(1) or "eq", match.group(2)
+        try:
+            day = dt.date.fromisoformat(text)
+        except ValueError as exc:
+            raise FhirError(400, f"Not a date: {text}") from exc
+        if prefix == "ne":
+            return ~Q(**{column: day})
+        lookup = {"eq": "", "gt": "__gt", "lt": "__lt", "ge": "__gte", "le": "__lte"}[prefix]
+        return Q(**{column + lookup: day})
+
+    return build
+
+
+def _token(column: str, system: str) -> Callable[[str], Q]:
+    """`[system|]code`; a system other than ours finds nothing."""
+
+    def build(value: str) -> Q:
+        wanted_system, bar, code = value.rpartition("|")
+        if bar and wanted_system and wanted_system != system:
+            return Q(pk__in=[])
+        return Q(**{column: code}) if code else Q()
+
+    return build
+
+
+def _public_uuid(text: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        return None
+
+
+def _patient_param(column: str) -> Callable[[str], Q]:
+    def build(value: str) -> Q:
+        public_id = _public_uuid(value.removeprefix("Patient/"))
+        if public_id is None:
+            return Q(pk__in=[])
+        return Q(**{f"{column}__public_id": public_id})
+
+    return build
+
+
+def _patient_id(value: str) -> Q:
+    public_id = _public_uuid(value)
+    return Q(public_id=public_id) if public_id else Q(pk__in=[])
+
+
+def _int_id(value: str) -> Q:
+    return Q(pk=int(value)) if value.isascii() and value.isdigit() and len(value) < 19 else Q(pk__in=[])
+
+
+def _contains(column: str) -> Callable[[str], Q]:
+    return lambda value: Q(**{f"{column}__istartswith": value})
+
+
+def _org_param(column: str) -> Callable[[str], Q]:
+    return lambda value: Q(**{f"{column}__code": value.removeprefix("Organization/")})
+
+
+# --- the types ---------------------------------------------------------------------------------
+
+
+def _patients(permission: Permission) -> Callable[[Membership], QuerySet]:
+    return lambda by: visible_patients(by, permission)
+
+
+def _of_visible(model: type[Model], permission: Permission, column: str = "patient") -> Callable:
+    def rows(by: Membership) -> QuerySet:
+        return model.objects.filter(**{f"{column}__in": visible_patients(by, permission)})  # type: ignore[attr-defined]
+
+    return rows
+
+
+def _conditions(by: Membership) -> QuerySet:
+    return _of_visible(ClinicalEvent, Permission.PATIENT_VIEW_CLINICAL)(by).filter(code__in=CODES.any_mh)
+
+
+def _observations(by: Membership) -> QuerySet:
+    return _of_visible(ClinicalEvent, Permission.PATIENT_VIEW_CLINICAL)(by).exclude(code__in=CODES.any_mh)
+
+
+def _staff_only(by: Membership) -> bool:
+    return by.is_active
+
+
+def _organisations(by: Membership) -> QuerySet | None:
+    return Organisation.objects.select_related("parent") if _staff_only(by) else None
+
+
+def _practitioners(by: Membership) -> QuerySet | None:
+    # Staff of any organisation (names only); system users of API clients are not people.
+    return User.objects.filter(memberships__isnull=False, memberships__api_client__isnull=True).distinct()
+
+
+def _practitioner_roles(by: Membership) -> QuerySet | None:
+    return Membership.objects.filter(api_client__isnull=True).select_related("user", "organisation")
+
+
+def _audit_events(by: Membership) -> QuerySet | None:
+    return AuditEvent.objects.all() if has_permission(by, Permission.AUDIT_VIEW) else None
+
+
+def _service_request(by: Membership, referral: Referral) -> dict[str, Any]:
+    return mappers.service_request_to_fhir(referral, clinical_detail=may_read_clinical_detail(by, referral))
+
+
+def _practitioner_param(value: str) -> Q:
+    user_id = value.removeprefix("Practitioner/")
+    return Q(user_id=int(user_id)) if user_id.isascii() and user_id.isdigit() and len(user_id) < 19 else Q(pk__in=[])
+
+
+def _audit_patient(value: str) -> Q:
+    public_id = _public_uuid(value.removeprefix("Patient/"))
+    if public_id is None:
+        return Q(pk__in=[])
+    return Q(patient_id__in=Patient.objects.filter(public_id=public_id).values("pk"))
+
+
+DEMOGRAPHICS = Permission.PATIENT_VIEW_DEMOGRAPHICS
+CLINICAL = Permission.PATIENT_VIEW_CLINICAL
+
+
+def _nhs_identifier(value: str) -> Q:
+    system, bar, number = value.rpartition("|")
+    if bar and system and system != NHS_NUMBER:
+        return Q(pk__in=[])
+    return Q(nhs_number=number.replace(" ", ""))
+
+
+TYPES: dict[str, ResourceType] = {
+    t.name: t
+    for t in [
+        ResourceType(
+            "Patient",
+            _patients(DEMOGRAPHICS),
+            lambda by, p: mappers.patient_to_fhir(p),
+            _patient_id,
+            {
+                "identifier": _nhs_identifier,
+                "family": _contains("family_name"),
+                "given": _contains("given_name"),
+                "birthdate": _date_filter("date_of_birth"),
+                "gender": lambda v: Q(sex=mappers.SEX_OF_GENDER.get(v, "?")),
+                "_id": _patient_id,
+            },
+            patient_of=lambda p: p,
+            order=("family_name", "given_name", "pk"),
+            permission=DEMOGRAPHICS,
+            interactions=("read", "search-type", "create", "update"),
+        ),
+        ResourceType(
+            "Observation",
+            _observations,
+            lambda by, e: mappers.observation_to_fhir(e),
+            _int_id,
+            {
+                "patient": _patient_param("patient"),
+                "subject": _patient_param("patient"),
+                "code": _token("code", SNOMED),
+                "date": _date_filter("date"),
+            },
+            patient_of=lambda e: e.patient,
+            order=("-date", "-pk"),
+            select=("patient", "source_organisation"),
+            permission=CLINICAL,
+            interactions=("read", "search-type", "create"),
+        ),
+        ResourceType(
+            "Condition",
+            _conditions,
+            lambda by, e: mappers.condition_to_fhir(e),
+            _int_id,
+            {
+                "patient": _patient_param("patient"),
+                "subject": _patient_param("patient"),
+                "code": _token("code", SNOMED),
+                "onset-date": _date_filter("date"),
+            },
+            patient_of=lambda e: e.patient,
+            order=("-date", "-pk"),
+            select=("patient", "source_organisation"),
+            permission=CLINICAL,
+            interactions=("read", "search-type", "create"),
+        ),
+        ResourceType(
+            "MedicationStatement",
+            _of_visible(MedicationIssue, CLINICAL),
+            lambda by, i: mappers.medication_statement_to_fhir(i),
+            _int_id,
+            {
+                "patient": _patient_param("patient"),
+                "subject": _patient_param("patient"),
+                "code": _token("code", DMD),
+                "effective": _date_filter("date"),
+            },
+            patient_of=lambda i: i.patient,
+            order=("-date", "-pk"),
+            select=("patient", "source_organisation"),
+            permission=CLINICAL,
+            interactions=("read", "search-type", "create"),
+        ),
+        ResourceType(
+            "Organization",
+            _organisations,
+            lambda by, o: mappers.organisation_to_fhir(o),
+            lambda id_: Q(code=id_),
+            {
+                "identifier": _token("code", ODS_CODE),
+                "name": lambda v: Q(name__icontains=v),
+                "type": lambda v: Q(kind=v.rpartition("|")[2]),
+                "partof": _org_param("parent"),
+            },
+            order=("code",),
+        ),
+        ResourceType(
+            "Practitioner",
+            _practitioners,
+            lambda by, u: mappers.practitioner_to_fhir(u),
+            _int_id,
+            {"family": _contains("last_name"), "given": _contains("first_name")},
+            order=("last_name", "first_name", "pk"),
+        ),
+        ResourceType(
+            "PractitionerRole",
+            _practitioner_roles,
+            lambda by, m: mappers.practitioner_role_to_fhir(m),
+            _int_id,
+            {
+                "organization": _org_param("organisation"),
+                "practitioner": _practitioner_param,
+                "role": lambda v: Q(role=v.rpartition("|")[2]),
+            },
+            order=("organisation__code", "role", "pk"),
+        ),
+        ResourceType(
+            "CareTeam",
+            _of_visible(CareTeamEntry, DEMOGRAPHICS),
+            lambda by, c: mappers.care_team_to_fhir(c),
+            _int_id,
+            {
+                "patient": _patient_param("patient"),
+                "subject": _patient_param("patient"),
+                "status": lambda v: Q(end__isnull=v == "active"),
+            },
+            patient_of=lambda c: c.patient,
+            order=("-start", "-pk"),
+            select=("patient", "organisation"),
+            permission=DEMOGRAPHICS,
+        ),
+        ResourceType(
+            "EpisodeOfCare",
+            _of_visible(Episode, DEMOGRAPHICS),
+            lambda by, e: mappers.episode_to_fhir(e),
+            _int_id,
+            {
+                "patient": _patient_param("patient"),
+                "organization": _org_param("team"),
+                "status": lambda v: Q(closed_on__isnull=v == "active"),
+            },
+            patient_of=lambda e: e.patient,
+            order=("-opened_on", "-pk"),
+            select=("patient", "team"),
+            permission=DEMOGRAPHICS,
+        ),
+        ResourceType(
+            "ServiceRequest",
+            _of_visible(Referral, DEMOGRAPHICS),
+            _service_request,
+            _int_id,
+            {
+                "patient": _patient_param("patient"),
+                "subject": _patient_param("patient"),
+                "performer": _org_param("destination"),
+                "authored": _date_filter("received_on"),
+            },
+            patient_of=lambda r: r.patient,
+            order=("-created_at", "-pk"),
+            select=("patient", "destination", "referrer__organisation"),
+            permission=DEMOGRAPHICS,
+        ),
+        ResourceType(
+            "Task",
+            _of_visible(Referral, DEMOGRAPHICS),
+            lambda by, r: mappers.task_to_fhir(r),
+            _int_id,
+            {
+                "patient": _patient_param("patient"),
+                "owner": _org_param("destination"),
+                "business-status": lambda v: Q(status=v.rpartition("|")[2]),
+            },
+            patient_of=lambda r: r.patient,
+            order=("-created_at", "-pk"),
+            select=("patient", "destination"),
+            permission=DEMOGRAPHICS,
+        ),
+        ResourceType(
+            "Consent",
+            _of_visible(Consent, DEMOGRAPHICS),
+            lambda by, c: mappers.consent_to_fhir(c),
+            _int_id,
+            {"patient": _patient_param("patient")},
+            patient_of=lambda c: c.patient,
+            order=("-recorded_at", "-pk"),
+            select=("patient",),
+            permission=DEMOGRAPHICS,
+        ),
+        ResourceType(
+            "AuditEvent",
+            _audit_events,
+            lambda by, a: mappers.audit_event_to_fhir(a),
+            _int_id,
+            {
+                "date": _date_filter("at__date"),
+                "patient": _audit_patient,
+                "agent-name": lambda v: Q(username=v),
+                "action": lambda v: Q(action=v),
+            },
+            order=("-at", "-pk"),
+        ),
+    ]
+}
+
+
+def get_type(name: str) -> ResourceType:
+    resource_type = TYPES.get(name)
+    if resource_type is None:
+        raise FhirError(404, f"Resource type {name} is not supported here", code="not-supported")
+    return resource_type
+
+
+def _rows_or_refuse(resource_type: ResourceType, by: Membership) -> QuerySet:
+    rows = resource_type.rows(by)
+    if rows is None:
+        raise FhirError(403, f"Your role cannot read {resource_type.name} resources", code="forbidden")
+    return rows
+
+
+def read(*, resource_type: ResourceType, id_: str, by: Membership) -> tuple[Any, dict[str, Any]]:
+    """The row and its resource, audited; a row the caller may not see is 404 and audited as denied."""
+    rows = _rows_or_refuse(resource_type, by)
+    if resource_type.select:
+        rows = rows.select_related(*resource_type.select)
+    row = rows.filter(resource_type.lookup(id_)).first()
+    what = f"fhir_{resource_type.name.lower()}"
+    if row is None:
+        if resource_type.permission is not None:
+            audit.record(
+                by=by,
+                action=AuditAction.DENIED,
+                what=what,
+                detail={"id": id_[:64], "permission": str(resource_type.permission)},
+            )
+        raise not_found(resource_type.name)
+    resource = resource_type.to_fhir(by, row)
+    patient = resource_type.patient_of(row)
+    if patient is not None or resource_type.name == "AuditEvent":
+        audit.record(by=by, action=AuditAction.VIEW, what=what, patient=patient, detail={"id": resource["id"]})
+    return row, resource
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    resources: list[dict[str, Any]]
+    total: int
+
+
+def search(*, resource_type: ResourceType, params: Params, offset: int, count: int, by: Membership) -> SearchResult:
+    rows = _rows_or_refuse(resource_type, by)
+    for name, values in params.items():
+        build = resource_type.search_params.get(name)
+        if build is None:
+            raise FhirError(400, f"{resource_type.name} cannot be searched by {name!r}", code="not-supported")
+        for value in values:  # repeated parameters AND together, as in FHIR
+            rows = rows.filter(build(value))
+    total = rows.count()
+    page = list(rows.select_related(*resource_type.select).order_by(*resource_type.order)[offset : offset + count])
+    resources = [resource_type.to_fhir(by, row) for row in page]
+    patient_ids = sorted({p.pk for row in page if (p := resource_type.patient_of(row)) is not None})
+    if resource_type.permission is not None or resource_type.name == "AuditEvent":
+        audit.record(
+            by=by,
+            action=AuditAction.SEARCH,
+            what=f"fhir_{resource_type.name.lower()}_search",
+            detail={"params": {k: v for k, v in params.items() if k != "identifier"}, "patient_ids": patient_ids},
+        )
+    return SearchResult(resources, total)

@@ -1,0 +1,464 @@
+"""FHIR writes: create and update one resource, and transaction Bundles that are all-or-nothing.
+
+Every change goes through the domain's actions (`people.actions`, `records.actions`) as the
+calling membership, so the access policy and audit apply exactly as in the web pages. Patients
+are found through `visible_patients`: a patient the caller may not see is "not found".
+
+Imports are idempotent: a patient is matched by NHS number; a coded event by the identifier the
+sending system gave it (kept in `ImportedRecord`) or, without one, by being identical (same
+patient, code, date, value and unit). Sending the same bundle twice therefore changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db import transaction
+from fhir.resources.R4B import get_fhir_model_class
+from pydantic import ValidationError
+
+from concerto.access import audit
+from concerto.access.models import AuditAction, Membership
+from concerto.access.permissions import Permission
+from concerto.access.policy import visible_patients
+from concerto.api.fhir import mappers
+from concerto.api.fhir.http import DMD, NHS_NUMBER, ODS_CODE, SNOMED, FhirError, not_found, parse_if_match
+from concerto.api.models import ImportedRecord
+from concerto.core import clock, nhs_number
+from concerto.core.errors import InvalidInput, NotPermitted
+from concerto.organisations.models import Organisation
+from concerto.people.actions import StaleVersion, patient_version, register_patient, update_patient_details
+from concerto.people.models import Patient
+from concerto.records.actions import record_clinical_event, record_medication_issue
+from concerto.records.models import ClinicalEvent, MedicationIssue
+
+WRITABLE = ("Patient", "Observation", "Condition", "MedicationStatement")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    resource: dict[str, Any]
+    created: bool
+    changed: bool
+
+    @property
+    def status(self) -> int:
+        return 201 if self.created else 200
+
+    @property
+    def location(self) -> str:
+        return f"{self.resource['resourceType']}/{self.resource['id']}"
+
+    @property
+    def version(self) -> str | None:
+        return self.resource.get("meta", {}).get("versionId")
+
+
+def validate_resource(body: dict[str, Any], expected_type: str | None = None) -> dict[str, Any]:
+    """The body as a validated R4 resource (canonical JSON), or a 400 naming what is wrong."""
+    resource_type = body.get("resourceType")
+    if not isinstance(resource_type, str):
+        raise FhirError(400, "A resource needs a resourceType", code="structure")
+    if expected_type is not None and resource_type != expected_type:
+        raise FhirError(400, f"Expected a {expected_type}, got {resource_type}", code="structure")
+    try:
+        model = get_fhir_model_class(resource_type)
+    except KeyError as exc:
+        raise FhirError(400, f"Unknown resource type {resource_type!r}", code="structure") from exc
+    try:
+        return model.model_validate(body).model_dump(mode="json", exclude_none=True)
+    except ValidationError as exc:
+        raise FhirError(400, f"Invalid {resource_type}: {_short(exc)}", code="structure") from exc
+    except (ValueError, TypeError) as exc:  # the models raise these for some malformed values
+        raise FhirError(400, f"Invalid {resource_type}: {str(exc)[:300]}", code="structure") from exc
+
+
+def _short(exc: ValidationError) -> str:
+    errors = exc.errors()[:3]
+    return "; ".join(f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg', '')}" for e in errors)[:500]
+
+
+def domain_errors(call):
+    """Run an action, turning the domain's errors into FHIR ones."""
+    try:
+        return call()
+    except StaleVersion as exc:
+        raise FhirError(412, str(exc), code="conflict") from exc
+    except InvalidInput as exc:
+        raise FhirError(422, str(exc), code="business-rule") from exc
+    except NotPermitted as exc:
+        raise FhirError(403, str(exc), code="forbidden") from exc
+
+
+# --- Patient -----------------------------------------------------------------------------------
+
+
+def _nhs_number_of(resource: dict[str, Any]) -> str:
+    for identifier in resource.get("identifier", []):
+        if identifier.get("system") == NHS_NUMBER and identifier.get("value"):
+            try:
+                return nhs_number.parse(identifier["value"])
+            except nhs_number.InvalidNHSNumber as exc:
+                raise FhirError(422, str(exc), code="business-rule") from exc
+    raise FhirError(422, f"A Patient needs an NHS number identifier ({NHS_NUMBER})", code="required")
+
+
+def _date(text: str | None, what: str) -> dt.date | None:
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(str(text)[:10])
+    except ValueError as exc:
+        raise FhirError(422, f"{what} is not a date", code="value") from exc
+
+
+def _patient_details(resource: dict[str, Any]) -> dict[str, Any]:
+    names = resource.get("name") or [{}]
+    name = next((n for n in names if n.get("use") == "official"), names[0])
+    given = (name.get("given") or [""])[0]
+    family = name.get("family") or ""
+    if not given or not family:
+        raise FhirError(422, "A Patient needs a family name and a given name", code="required")
+    birth = _date(resource.get("birthDate"), "birthDate")
+    if birth is None:
+        raise FhirError(422, "A Patient needs a birthDate", code="required")
+    sex = mappers.SEX_OF_GENDER.get(resource.get("gender", "unknown"))
+    if sex is None:
+        raise FhirError(422, "Unknown gender", code="value")
+    address = (resource.get("address") or [{}])[0]
+    mobile = next(
+        (t.get("value", "") for t in resource.get("telecom", []) if t.get("system") == "phone"),
+        "",
+    )
+    return {
+        "given_name": given.strip(),
+        "family_name": family.strip(),
+        "date_of_birth": birth,
+        "sex": sex,
+        "postcode": (address.get("postalCode") or "").upper().strip(),
+        "address": "\n".join(address.get("line", [])),
+        "mobile_phone": mobile,
+        "date_of_death": _date(resource.get("deceasedDateTime"), "deceasedDateTime"),
+    }
+
+
+def _practice_of(resource: dict[str, Any], by: Membership) -> Organisation:
+    for ref in resource.get("generalPractitioner", []):
+        code = (
+            (ref.get("identifier") or {}).get("value")
+            if (ref.get("identifier") or {}).get("system")
+            in (
+                ODS_CODE,
+                None,
+            )
+            else None
+        )
+        code = code or (ref.get("reference") or "").removeprefix("Organization/")
+        if code:
+            practice = Organisation.objects.filter(code=code).first()
+            if practice is None:
+                raise FhirError(422, f"Unknown practice {code}", code="not-found")
+            return practice
+    return by.organisation
+
+
+def visible_patient(by: Membership, *, public_id: str | None = None, number: str | None = None) -> Patient | None:
+    patients = visible_patients(by, Permission.PATIENT_VIEW_DEMOGRAPHICS)
+    if public_id is not None:
+        try:
+            return patients.filter(public_id=uuid.UUID(public_id)).first()
+        except ValueError:
+            return None
+    return patients.filter(nhs_number=number).first()
+
+
+def create_or_match_patient(resource: dict[str, Any], *, by: Membership, update_existing: bool) -> Outcome:
+    """Register the patient, or find them by NHS number (conditional create); with
+    `update_existing`, also bring their details up to date (conditional update)."""
+    number = _nhs_number_of(resource)
+    details = _patient_details(resource)
+    existing = visible_patient(by, number=number)
+    if existing is not None:
+        before = patient_version(existing)
+        if update_existing:
+            existing = domain_errors(
+                lambda: update_patient_details(patient=existing, expected_version=None, by=by, **details)
+            )
+        return Outcome(mappers.patient_to_fhir(existing), created=False, changed=patient_version(existing) != before)
+    practice = _practice_of(resource, by)
+    contact = {k: details.pop(k) for k in ("address", "mobile_phone", "date_of_death")}
+    patient = domain_errors(
+        lambda: register_patient(
+            nhs_number_text=number,
+            practice=practice,
+            registered_on=clock.today(),
+            by=by,
+            **details,
+        )
+    )
+    if any(contact.values()):
+        patient = domain_errors(
+            lambda: update_patient_details(patient=patient, expected_version=None, by=by, **contact)
+        )
+    return Outcome(mappers.patient_to_fhir(patient), created=True, changed=True)
+
+
+def update_patient(public_id: str, resource: dict[str, Any], *, if_match: str | None, by: Membership) -> Outcome:
+    """Versioned update: 428 without If-Match, 412 when it names an old version."""
+    if if_match is None:
+        raise FhirError(428, "Updates need If-Match with the version you read (the ETag)", code="conflict")
+    patient = visible_patient(by, public_id=public_id)
+    if patient is None:
+        raise not_found("Patient")
+    if resource.get("id") not in (None, public_id):
+        raise FhirError(400, "The resource id does not match the URL", code="invalid")
+    if _nhs_number_of(resource) != patient.nhs_number:
+        raise FhirError(422, "The NHS number cannot be changed by an update", code="business-rule")
+    details = _patient_details(resource)
+    before = patient_version(patient)
+    updated = domain_errors(
+        lambda: update_patient_details(patient=patient, expected_version=if_match, by=by, **details)
+    )
+    return Outcome(mappers.patient_to_fhir(updated), created=False, changed=patient_version(updated) != before)
+
+
+# --- coded events ------------------------------------------------------------------------------
+
+
+class References:
+    """urn:uuid placeholders of a transaction, resolved to patients as their entries are processed."""
+
+    def __init__(self):
+        self.patients: dict[str, Patient] = {}
+
+    def patient(self, ref: dict[str, Any] | None, by: Membership) -> Patient:
+        ref = ref or {}
+        text = ref.get("reference") or ""
+        if text.startswith("urn:uuid:"):
+            if text not in self.patients:
+                raise FhirError(400, f"Reference {text} names no Patient entry of this bundle", code="invalid")
+            return self.patients[text]
+        patient = None
+        if text.startswith("Patient/"):
+            patient = visible_patient(by, public_id=text.removeprefix("Patient/"))
+        elif text:
+            raise FhirError(400, "A subject must reference a Patient", code="invalid")
+        elif (ref.get("identifier") or {}).get("system") == NHS_NUMBER:
+            patient = visible_patient(by, number=nhs_number.normalise(ref["identifier"].get("value", "")))
+        else:
+            raise FhirError(400, "A subject reference is required", code="required")
+        if patient is None:
+            raise FhirError(404, "The referenced Patient was not found", code="not-found")
+        return patient
+
+
+def _code(concept: dict[str, Any] | None, system: str, what: str) -> str:
+    for coding in (concept or {}).get("coding", []):
+        if coding.get("system") == system and coding.get("code"):
+            return coding["code"]
+    raise FhirError(422, f"{what} needs a code from {system}", code="required")
+
+
+def _fingerprint(*parts: object) -> str:
+    return hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).hexdigest()
+
+
+def _source_identifier(resource: dict[str, Any]) -> tuple[str, str] | None:
+    for identifier in resource.get("identifier", []):
+        if identifier.get("system") and identifier.get("value"):
+            return identifier["system"], identifier["value"]
+    return None
+
+
+def _idempotent(resource_type: str, resource: dict[str, Any], fingerprint: str, find_same, create):
+    """Return (row, created): the row this resource already became, or a new one."""
+    source = _source_identifier(resource)
+    if source is not None:
+        known = ImportedRecord.objects.filter(system=source[0], value=source[1], resource_type=resource_type).first()
+        if known is not None:
+            if known.fingerprint != fingerprint:
+                raise FhirError(
+                    422,
+                    f"{resource_type} {source[1]} was imported before with different content; amendments to "
+                    "coded records are not supported through the API",
+                    code="business-rule",
+                )
+            return find_same(pk=known.object_id), False
+    else:
+        existing = find_same()
+        if existing is not None:
+            return existing, False
+    row = domain_errors(create)
+    if source is not None:
+        ImportedRecord.objects.create(
+            system=source[0], value=source[1], resource_type=resource_type, object_id=row.pk, fingerprint=fingerprint
+        )
+    return row, True
+
+
+def create_coded_event(resource: dict[str, Any], *, refs: References, by: Membership) -> Outcome:
+    kind = resource["resourceType"]
+    if kind == "MedicationStatement":
+        patient = refs.patient(resource.get("subject"), by)
+        code = _code(resource.get("medicationCodeableConcept"), DMD, "A MedicationStatement")
+        on = _date(resource.get("effectiveDateTime") or resource.get("dateAsserted"), "effectiveDateTime")
+        if on is None:
+            raise FhirError(422, "A MedicationStatement needs effectiveDateTime", code="required")
+        issue, created = _idempotent(
+            kind,
+            resource,
+            _fingerprint(patient.pk, code, on),
+            lambda **pk: MedicationIssue.objects.filter(patient=patient, code=code, date=on, **pk).first(),
+            lambda: record_medication_issue(patient=patient, code=code, date=on, by=by),
+        )
+        return Outcome(mappers.medication_statement_to_fhir(issue), created=created, changed=created)
+    patient = refs.patient(resource.get("subject"), by)
+    code = _code(resource.get("code"), SNOMED, f"A {kind}")
+    if kind == "Condition":
+        on = _date(resource.get("onsetDateTime") or resource.get("recordedDate"), "onsetDateTime")
+        value, unit = None, ""
+    else:
+        on = _date(resource.get("effectiveDateTime"), "effectiveDateTime")
+        quantity = resource.get("valueQuantity")
+        value, unit = _quantity(quantity) if quantity else (None, "")
+    if on is None:
+        raise FhirError(422, f"A {kind} needs a date", code="required")
+    event, created = _idempotent(
+        kind,
+        resource,
+        _fingerprint(patient.pk, code, on, value, unit),
+        lambda **pk: ClinicalEvent.objects.filter(
+            patient=patient, code=code, date=on, value=value, unit=unit, **pk
+        ).first(),
+        lambda: record_clinical_event(patient=patient, code=code, date=on, value=value, unit=unit, by=by),
+    )
+    to_fhir = mappers.condition_to_fhir if kind == "Condition" else mappers.observation_to_fhir
+    return Outcome(to_fhir(event), created=created, changed=created)
+
+
+def _quantity(quantity: dict[str, Any]) -> tuple[Decimal, str]:
+    try:
+        value = Decimal(str(quantity["value"])).quantize(Decimal("0.01"))
+    except (KeyError, InvalidOperation) as exc:
+        raise FhirError(422, "valueQuantity needs a numeric value", code="value") from exc
+    if abs(value) >= Decimal("1e8"):
+        raise FhirError(422, "valueQuantity is out of range", code="value")
+    unit = str(quantity.get("code") or quantity.get("unit") or "")
+    if len(unit) > 20:
+        raise FhirError(422, "The unit is too long", code="value")
+    return value, unit
+
+
+def create(resource_type: str, body: dict[str, Any], *, if_none_exist: str | None, by: Membership) -> Outcome:
+    """POST /fhir/<type>: one resource, in its own transaction."""
+    if resource_type not in WRITABLE:
+        raise FhirError(405, f"{resource_type} cannot be created through this API", code="not-supported")
+    resource = validate_resource(body, resource_type)
+    with transaction.atomic():
+        if resource_type == "Patient":
+            # Conditional create (If-None-Exist) is how a feed avoids duplicates; a plain POST for a
+            # known NHS number is refused by the registration action as in the web pages.
+            if if_none_exist is not None or visible_patient(by, number=_nhs_number_of(resource)) is None:
+                return create_or_match_patient(resource, by=by, update_existing=False)
+            raise FhirError(422, "This patient is already known: use a conditional create or update", code="duplicate")
+        return create_coded_event(resource, refs=References(), by=by)
+
+
+# --- transaction Bundles -----------------------------------------------------------------------
+
+
+def _entry_target(entry: dict[str, Any], index: int) -> tuple[str, str, dict[str, Any] | None]:
+    request = entry.get("request") or {}
+    method = request.get("method")
+    url = request.get("url") or ""
+    if method not in ("POST", "PUT"):
+        raise FhirError(400, f"Entry {index}: only POST and PUT are supported in a transaction", code="not-supported")
+    resource = entry.get("resource")
+    if resource is None:
+        raise FhirError(400, f"Entry {index}: a {method} needs a resource", code="required")
+    return method, url, resource
+
+
+def process_transaction(body: dict[str, Any], *, by: Membership) -> dict[str, Any]:
+    """Apply a transaction Bundle atomically: every entry, or (on any error) none of them. Patients
+    are processed first so that later entries can reference them by their urn:uuid fullUrl."""
+    bundle = validate_resource(body, "Bundle")
+    if bundle.get("type") != "transaction":
+        raise FhirError(400, "Only transaction Bundles are accepted here", code="not-supported")
+    entries = bundle.get("entry", [])
+    full_urls = [e.get("fullUrl") for e in entries if e.get("fullUrl")]
+    if len(full_urls) != len(set(full_urls)):
+        raise FhirError(400, "Two entries share a fullUrl", code="invalid")
+    order = sorted(
+        range(len(entries)), key=lambda i: (entries[i].get("resource") or {}).get("resourceType") != "Patient"
+    )
+    results: dict[int, Outcome] = {}
+    try:
+        with transaction.atomic():
+            refs = References()
+            for index in order:
+                entry = entries[index]
+                method, url, resource = _entry_target(entry, index)
+                assert resource is not None
+                results[index] = _apply_entry(index, method, url, resource, entry, refs, by)
+    except FhirError as exc:
+        audit.record(
+            by=by,
+            action=AuditAction.DENIED,
+            what="fhir_transaction",
+            detail={"entries": len(entries), "status": exc.status, "reason": exc.diagnostics[:200]},
+        )
+        raise
+    changed = sum(1 for r in results.values() if r.changed)
+    audit.record(
+        by=by, action=AuditAction.UPDATE, what="fhir_transaction", detail={"entries": len(entries), "changed": changed}
+    )
+    return {
+        "resourceType": "Bundle",
+        "type": "transaction-response",
+        "entry": [_response_entry(results[i]) for i in range(len(entries))],
+    }
+
+
+def _apply_entry(index, method, url, resource, entry, refs: References, by: Membership) -> Outcome:
+    resource_type = resource.get("resourceType")
+    if resource_type not in WRITABLE:
+        raise FhirError(400, f"Entry {index}: {resource_type} cannot be written here", code="not-supported")
+    target = url.split("?")[0].split("/")[0]
+    if target != resource_type:
+        raise FhirError(400, f"Entry {index}: request.url {url!r} does not match a {resource_type}", code="invalid")
+    resource = validate_resource(resource, resource_type)
+    try:
+        if resource_type == "Patient":
+            if method == "PUT" and "/" in url.split("?")[0]:
+                if_match = (entry.get("request") or {}).get("ifMatch")
+                outcome = update_patient(url.split("/", 1)[1], resource, if_match=parse_if_match(if_match), by=by)
+            else:
+                # POST (conditional create) or PUT Patient?identifier=… (conditional update).
+                outcome = create_or_match_patient(resource, by=by, update_existing=method == "PUT")
+            if entry.get("fullUrl"):
+                refs.patients[entry["fullUrl"]] = visible_patient(by, public_id=outcome.resource["id"])  # type: ignore[assignment]
+            return outcome
+        if method != "POST":
+            raise FhirError(400, f"Entry {index}: {resource_type} is created with POST", code="not-supported")
+        return create_coded_event(resource, refs=refs, by=by)
+    except FhirError as exc:
+        exc.diagnostics = (
+            f"Entry {index}: {exc.diagnostics}" if not exc.diagnostics.startswith("Entry") else exc.diagnostics
+        )
+        raise
+
+
+def _response_entry(outcome: Outcome) -> dict[str, Any]:
+    response: dict[str, Any] = {
+        "status": f"{outcome.status} {'Created' if outcome.created else 'OK'}",
+        "location": outcome.location,
+    }
+    if outcome.version:
+        response["etag"] = f'W/"{outcome.version}"'
+    return {"fullUrl": outcome.location, "response": response}

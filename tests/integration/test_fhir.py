@@ -1,0 +1,267 @@
+"""The FHIR R4 facade through Django's test client: read, search and paging, versioned updates,
+metadata, errors as OperationOutcome, cross-organisation 404s, audit."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from fhir.resources.R4B.bundle import Bundle
+from fhir.resources.R4B.capabilitystatement import CapabilityStatement
+from fhir.resources.R4B.operationoutcome import OperationOutcome
+from fhir.resources.R4B.patient import Patient as FhirPatient
+
+from concerto.access.models import AuditEvent
+from concerto.api.actions import create_api_client
+from concerto.api.fhir.http import FHIR_JSON, MAX_COUNT, NHS_NUMBER
+from concerto.records.actions import record_clinical_event
+from tests.fixtures import client_as
+
+BMI = "60621009"
+
+
+@pytest.fixture
+def gp_system(universe):
+    """The N1 practice's GP system, acting as a GP there."""
+    return create_api_client(name="N1 GP system", organisation=universe.practice_n1, role="gp", by=None)
+
+
+def bearer(issued):
+    return {"HTTP_AUTHORIZATION": f"Bearer {issued.key}"}
+
+
+def get(client, url, issued=None, **extra):
+    return client.get(url, **(bearer(issued) if issued else {}), **extra)
+
+
+def assert_outcome(response, status):
+    assert response.status_code == status, response.content
+    assert response["Content-Type"] == FHIR_JSON
+    OperationOutcome.model_validate(response.json())
+
+
+def test_patient_read_is_valid_r4_with_uk_core_identifier_and_etag(client, universe, gp_system):
+    response = get(client, f"/fhir/Patient/{universe.alice.public_id}", gp_system)
+    assert response.status_code == 200
+    assert response["Content-Type"] == FHIR_JSON
+    patient = FhirPatient.model_validate(response.json())
+    assert patient.identifier[0].system == NHS_NUMBER
+    assert patient.identifier[0].value == universe.alice.nhs_number
+    assert response["ETag"] == f'W/"{patient.meta.versionId}"'
+    assert patient.generalPractitioner[0].identifier.value == universe.practice_n1.code
+
+
+def test_read_is_audited_with_the_client_membership(client, universe, gp_system):
+    get(client, f"/fhir/Patient/{universe.alice.public_id}", gp_system)
+    event = AuditEvent.objects.filter(what="fhir_patient").latest("id")
+    assert event.patient_id == universe.alice.pk
+    assert event.membership_id == gp_system.client.membership_id
+    assert event.action == "view"
+
+
+def test_cross_organisation_read_is_404_like_a_missing_one_and_audited_as_denied(client, universe, gp_system):
+    # Carol is registered in the south PCN: the north practice's system has no relationship.
+    hidden = get(client, f"/fhir/Patient/{universe.carol.public_id}", gp_system)
+    missing = get(client, "/fhir/Patient/00000000-0000-4000-8000-000000000000", gp_system)
+    assert_outcome(hidden, 404)
+    assert_outcome(missing, 404)
+    assert hidden.json() == missing.json()
+    assert AuditEvent.objects.filter(what="fhir_patient", action="denied").count() == 2
+
+
+def test_cross_organisation_observation_read_is_404(client, universe, gp_system):
+    event = record_clinical_event(
+        patient=universe.carol,
+        code=BMI,
+        date=dt.date(2024, 1, 1),
+        value=Decimal(30),
+        unit="kg/m2",
+        by=universe.m("gp_s1"),
+    )
+    assert_outcome(get(client, f"/fhir/Observation/{event.pk}", gp_system), 404)
+    south = create_api_client(name="S1", organisation=universe.practice_s1, role="gp", by=None)
+    assert get(client, f"/fhir/Observation/{event.pk}", south).status_code == 200
+
+
+def test_no_credentials_or_a_wrong_secret_is_401(client, universe, gp_system):
+    assert_outcome(client.get(f"/fhir/Patient/{universe.alice.public_id}"), 401)
+    wrong = {"HTTP_AUTHORIZATION": f"Bearer {gp_system.client.client_id}.not-the-secret"}
+    response = client.get(f"/fhir/Patient/{universe.alice.public_id}", **wrong)
+    assert_outcome(response, 401)
+
+
+def test_the_secret_is_not_stored(universe, gp_system):
+    secret = gp_system.key.split(".", 1)[1]
+    gp_system.client.refresh_from_db()
+    assert secret not in gp_system.client.secret_hash
+
+
+def test_session_read_works_in_the_browser(universe):
+    response = client_as(universe.m("gp_n1")).get(f"/fhir/Patient/{universe.alice.public_id}")
+    assert response.status_code == 200
+
+
+def test_search_patient_by_nhs_number_identifier(client, universe, gp_system):
+    response = get(client, f"/fhir/Patient?identifier={NHS_NUMBER}|{universe.alice.nhs_number}", gp_system)
+    bundle = Bundle.model_validate(response.json())
+    assert bundle.type == "searchset"
+    assert bundle.total == 1
+    assert bundle.entry[0].resource.id == str(universe.alice.public_id)
+    # Carol exists but is not visible to N1: the same search finds nothing.
+    response = get(client, f"/fhir/Patient?identifier={NHS_NUMBER}|{universe.carol.nhs_number}", gp_system)
+    assert response.json()["total"] == 0
+
+
+def test_observation_search_by_patient_code_and_date_with_paging(client, universe, gp_system):
+    gp = universe.m("gp_n1")
+    for day in range(1, 8):
+        record_clinical_event(
+            patient=universe.alice, code=BMI, date=dt.date(2024, 1, day), value=Decimal(20 + day), unit="kg/m2", by=gp
+        )
+    record_clinical_event(patient=universe.alice, code="78564009", date=dt.date(2024, 1, 3), value=Decimal(70), by=gp)
+    url = f"/fhir/Observation?patient={universe.alice.public_id}&code=http://snomed.info/sct|{BMI}&date=ge2024-01-03"
+    first = get(client, url + "&_count=2", gp_system).json()
+    assert first["total"] == 5
+    assert [e["resource"]["effectiveDateTime"] for e in first["entry"]] == ["2024-01-07", "2024-01-06"]
+    links = {link["relation"]: link["url"] for link in first["link"]}
+    assert "previous" not in links
+    second = get(client, links["next"].removeprefix("http://testserver"), gp_system).json()
+    assert [e["resource"]["effectiveDateTime"] for e in second["entry"]] == ["2024-01-05", "2024-01-04"]
+    assert {link["relation"] for link in second["link"]} >= {"next", "previous"}
+    audit = AuditEvent.objects.filter(what="fhir_observation_search").latest("id")
+    assert audit.detail["patient_ids"] == [universe.alice.pk]
+
+
+def test_count_is_capped(client, universe, gp_system):
+    response = get(client, f"/fhir/Organization?_count={MAX_COUNT * 10}", gp_system).json()
+    self_link = next(link["url"] for link in response["link"] if link["relation"] == "self")
+    assert f"_count={MAX_COUNT}" in self_link
+
+
+def test_unknown_search_parameter_is_refused_not_ignored(client, universe, gp_system):
+    assert_outcome(get(client, "/fhir/Patient?favourite-colour=blue", gp_system), 400)
+
+
+def test_bad_date_search_is_400(client, universe, gp_system):
+    assert_outcome(get(client, "/fhir/Observation?date=yesterday", gp_system), 400)
+
+
+def test_unknown_resource_type_is_404_outcome(client, universe, gp_system):
+    assert_outcome(get(client, "/fhir/Spaceship", gp_system), 404)
+
+
+def test_metadata_is_a_valid_capability_statement_naming_every_type(client):
+    response = client.get("/fhir/metadata")
+    statement = CapabilityStatement.model_validate(response.json())
+    types = {r.type for r in statement.rest[0].resource}
+    assert {"Patient", "Observation", "Condition", "MedicationStatement", "Organization", "AuditEvent"} <= types
+    assert statement.fhirVersion == "4.0.1"
+
+
+def _alice_resource(client, universe, issued):
+    response = get(client, f"/fhir/Patient/{universe.alice.public_id}", issued)
+    return response.json(), response["ETag"]
+
+
+def put(client, url, body, issued, **headers):
+    return client.put(url, body, content_type=FHIR_JSON, **bearer(issued), **headers)
+
+
+def test_update_with_the_current_etag_changes_the_patient_and_the_etag(client, universe, gp_system):
+    resource, tag = _alice_resource(client, universe, gp_system)
+    resource["name"][0]["family"] = "Ashworth-Lee"
+    response = put(client, f"/fhir/Patient/{universe.alice.public_id}", resource, gp_system, HTTP_IF_MATCH=tag)
+    assert response.status_code == 200, response.content
+    assert response["ETag"] != tag
+    universe.alice.refresh_from_db()
+    assert universe.alice.family_name == "Ashworth-Lee"
+    assert AuditEvent.objects.filter(what="patient_details", patient_id=universe.alice.pk, action="update").exists()
+
+
+def test_update_with_an_old_etag_is_412_and_changes_nothing(client, universe, gp_system):
+    resource, tag = _alice_resource(client, universe, gp_system)
+    resource["name"][0]["family"] = "First"
+    first = put(client, f"/fhir/Patient/{universe.alice.public_id}", resource, gp_system, HTTP_IF_MATCH=tag)
+    assert first.status_code == 200
+    resource["name"][0]["family"] = "Second"
+    response = put(client, f"/fhir/Patient/{universe.alice.public_id}", resource, gp_system, HTTP_IF_MATCH=tag)
+    assert_outcome(response, 412)
+    universe.alice.refresh_from_db()
+    assert universe.alice.family_name == "First"
+
+
+def test_update_without_if_match_is_428(client, universe, gp_system):
+    resource, _ = _alice_resource(client, universe, gp_system)
+    resource["name"][0]["family"] = "Nope"
+    assert_outcome(put(client, f"/fhir/Patient/{universe.alice.public_id}", resource, gp_system), 428)
+    universe.alice.refresh_from_db()
+    assert universe.alice.family_name == "Ashworth"
+
+
+def test_update_of_a_patient_of_another_organisation_is_404(client, universe, gp_system):
+    resource, tag = _alice_resource(client, universe, gp_system)
+    resource["id"] = str(universe.carol.public_id)
+    response = put(client, f"/fhir/Patient/{universe.carol.public_id}", resource, gp_system, HTTP_IF_MATCH=tag)
+    assert_outcome(response, 404)
+
+
+def test_session_update_needs_the_csrf_token(universe):
+    client = client_as(universe.m("gp_n1"))
+    client.handler.enforce_csrf_checks = True
+    resource = client.get(f"/fhir/Patient/{universe.alice.public_id}")
+    body = resource.json()
+    response = client.put(
+        f"/fhir/Patient/{universe.alice.public_id}", body, content_type=FHIR_JSON, HTTP_IF_MATCH=resource["ETag"]
+    )
+    assert_outcome(response, 403)
+
+
+def test_create_observation_then_read_it(client, universe, gp_system):
+    body = {
+        "resourceType": "Observation",
+        "status": "final",
+        "code": {"coding": [{"system": "http://snomed.info/sct", "code": BMI}]},
+        "subject": {"reference": f"Patient/{universe.alice.public_id}"},
+        "effectiveDateTime": "2024-02-01",
+        "valueQuantity": {"value": 27.5, "unit": "kg/m2"},
+    }
+    response = client.post("/fhir/Observation", body, content_type=FHIR_JSON, **bearer(gp_system))
+    assert response.status_code == 201, response.content
+    location = response["Location"].removeprefix("http://testserver")
+    read = get(client, location, gp_system).json()
+    assert read["valueQuantity"]["value"] == 27.5
+
+
+def test_invalid_resource_is_400_outcome(client, universe, gp_system):
+    body = {"resourceType": "Observation", "status": "not-a-status", "code": {}}
+    assert_outcome(client.post("/fhir/Observation", body, content_type=FHIR_JSON, **bearer(gp_system)), 400)
+
+
+def test_wrong_content_type_is_415(client, universe, gp_system):
+    assert_outcome(client.post("/fhir/Observation", "x", content_type="text/plain", **bearer(gp_system)), 415)
+
+
+@pytest.mark.parametrize(
+    "resource_type",
+    [
+        "Practitioner",
+        "PractitionerRole",
+        "CareTeam",
+        "EpisodeOfCare",
+        "ServiceRequest",
+        "Task",
+        "Consent",
+        "Condition",
+        "MedicationStatement",
+    ],
+)
+def test_every_type_searches_to_a_valid_bundle(client, universe, gp_system, resource_type):
+    response = get(client, f"/fhir/{resource_type}", gp_system)
+    assert response.status_code == 200, response.content
+    Bundle.model_validate(response.json())
+
+
+def test_audit_events_need_the_audit_role(client, universe, gp_system):
+    assert_outcome(get(client, "/fhir/AuditEvent", gp_system), 403)
+    response = client_as(universe.m("sysadmin")).get("/fhir/AuditEvent?_count=5")
+    bundle = Bundle.model_validate(response.json())
+    assert bundle.total > 0
