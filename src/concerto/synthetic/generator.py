@@ -505,6 +505,8 @@ def generate(config: SynthConfig, progress: Progress | None = None) -> dict[str,
             data |= {"value": cols["value"], "unit": cols["unit"]}
         data["source_org_code"] = practice_of[practice[pidx]]
         tables[name] = _table(name, data)
+    for name, schema in SCHEMA.items():  # care tables the generator does not yet fill
+        tables.setdefault(name, schema.empty_table())
     return tables
 
 

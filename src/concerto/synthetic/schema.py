@@ -80,3 +80,80 @@ SCHEMA: dict[str, pa.Schema] = {
         ]
     ),
 }
+
+# Care: referrals between services, episodes of care with a key worker, and contacts. Ids are
+# pseudonymous integers stable within one extract; `staff_id` and `key_worker_id` identify a staff
+# member's role in the extract only, never by name.
+SCHEMA |= {
+    "referrals": pa.schema(
+        [
+            ("referral_id", pa.int64()),
+            ("patient_id", pa.int64()),
+            ("pathway", CODE),
+            ("destination_code", CODE),
+            ("source", CODE),
+            ("status", CODE),
+            ("clock_start", pa.date32()),
+            ("received_on", pa.date32()),
+            ("first_contact_on", pa.date32()),
+            ("assessed_on", pa.date32()),
+            ("treatment_started_on", pa.date32()),
+            ("closed_on", pa.date32()),
+            ("redirected_from_id", pa.int64()),
+        ]
+    ),
+    "episodes": pa.schema(
+        [
+            ("episode_id", pa.int64()),
+            ("patient_id", pa.int64()),
+            ("referral_id", pa.int64()),
+            ("team_code", CODE),
+            ("key_worker_id", pa.int64()),
+            ("opened_on", pa.date32()),
+            ("closed_on", pa.date32()),
+        ]
+    ),
+    "contacts": pa.schema(
+        [
+            ("contact_id", pa.int64()),
+            ("episode_id", pa.int64()),
+            ("patient_id", pa.int64()),
+            ("date", pa.date32()),
+            ("outcome", CODE),
+            ("staff_id", pa.int64()),
+        ]
+    ),
+    # Follow-up interventions after an abnormal health-check result (register.FollowUp).
+    "interventions": pa.schema(
+        [
+            ("patient_id", pa.int64()),
+            ("kind", CODE),
+            ("status", CODE),
+            ("date", pa.date32()),
+        ]
+    ),
+    "care_plans": pa.schema(
+        [
+            ("care_plan_id", pa.int64()),
+            ("patient_id", pa.int64()),
+            ("version", pa.int32()),
+            ("status", CODE),
+            ("agreed_on", pa.date32()),
+            ("review_due_on", pa.date32()),
+            ("has_crisis_plan", pa.bool_()),
+            ("organisation_code", CODE),
+        ]
+    ),
+    "questionnaire_responses": pa.schema(
+        [
+            ("response_id", pa.int64()),
+            ("patient_id", pa.int64()),
+            ("instrument", CODE),
+            ("date", pa.date32()),
+            ("score", pa.float64()),
+        ]
+    ),
+}
+
+# The tables analytics reads: everything but direct-care contact details and staff names.
+ANALYTIC_TABLES: tuple[str, ...] = tuple(name for name in SCHEMA if name not in {"patient_contacts", "staff"})

@@ -1,0 +1,173 @@
+"""The populations indicators start from, for one reporting period, as Ibis expressions.
+
+`Cohort(tables, period)` gives the registered population (with the breakdown columns) and the SMI
+register on the period's reporting date. Both follow the app's rules exactly: the register is the
+QOF rule of `docs/register.md` (code sets from `concerto.register.queries.CODES`), and the physical
+health check's elements, windows and thresholds come from the same rules file the app uses
+(`concerto.register.rules.load()`), so "all six checks" means the same here as on the app's pages.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import ibis
+from ibis import _
+
+from concerto.core import clock
+
+AGE_BANDS: tuple[tuple[int, str], ...] = (
+    (0, "0-17"),
+    (18, "18-24"),
+    (25, "25-34"),
+    (35, "35-44"),
+    (45, "45-54"),
+    (55, "55-64"),
+    (65, "65-74"),
+    (75, "75+"),
+)
+BREAKDOWN_COLUMNS = ("imd_quintile", "ethnic_group", "age_band", "sex")
+
+
+@dataclass(frozen=True)
+class Period:
+    """A reporting month: figures are as at its last day (the reporting date)."""
+
+    month: dt.date  # the first day of the month
+
+    @classmethod
+    def of(cls, day: dt.date) -> Period:
+        return cls(day.replace(day=1))
+
+    @property
+    def end(self) -> dt.date:
+        return self.month.replace(day=calendar.monthrange(self.month.year, self.month.month)[1])
+
+    def months_before_end(self, months: int) -> dt.date:
+        """The same day `months` earlier than the reporting date (a window's exclusive start)."""
+        return clock.months_before(self.end, months)
+
+
+def lit(day: dt.date) -> ibis.Expr:
+    return ibis.date(day.year, day.month, day.day)
+
+
+@dataclass
+class Tables:
+    """The extract's tables on one connection, looked up lazily by name."""
+
+    con: object
+    lookup: Callable[[object, str], ibis.Table]
+    _cache: dict = field(default_factory=dict)
+
+    def __getattr__(self, name: str) -> ibis.Table:
+        if name.startswith("_") or name in {"con", "lookup"}:
+            raise AttributeError(name)
+        if name not in self._cache:
+            self._cache[name] = self.lookup(self.con, name)
+        return self._cache[name]
+
+
+def latest_per_patient(events: ibis.Table, *, value: str | None = None, name: str = "at") -> ibis.Table:
+    """Each patient's latest `date` in `events` as `name` (and, if `value` is given, the largest
+    `value` recorded on that date as `<name>_value`: same-day ties resolve the same on every engine)."""
+    last = events.group_by("patient_id").aggregate(**{name: _.date.max()})
+    if value is None:
+        return last
+    on_day = events.inner_join(last, [events.patient_id == last.patient_id, events.date == last[name]])
+    return on_day.group_by("patient_id").aggregate(**{name: _[name].max(), f"{name}_value": _[value].max()})
+
+
+def attach(left: ibis.Table, right: ibis.Table, on: str = "patient_id") -> ibis.Table:
+    """`left` with `right`'s other columns, null where `right` has no row (a left join)."""
+    joined = left.left_join(right, on)
+    return joined.select(*[left[c] for c in left.columns], *[right[c] for c in right.columns if c != on])
+
+
+class Cohort:
+    """Cohorts for one period on one connection. `materialise` computes a shared cohort once."""
+
+    def __init__(self, tables: Tables, period: Period, *, materialise: Callable[[ibis.Table], ibis.Table]):
+        from concerto.register import rules
+        from concerto.register.queries import CODES
+
+        self.t, self.period, self.materialise = tables, period, materialise
+        self.codes, self.rules = CODES, rules.load()
+        self.end = lit(period.end)
+
+    def events(self, codes, *, months: int | None = None, table: str = "clinical_events") -> ibis.Table:
+        """Rows of `table` with one of `codes`, on or before the reporting date and (with
+        `months`) after the same date that many months earlier."""
+        rows = getattr(self.t, table)
+        condition = rows.code.isin(sorted(codes)) & (rows.date <= self.end)
+        if months is not None:
+            condition &= rows.date > lit(self.period.months_before_end(months))
+        return rows.filter(condition)
+
+    @cached_property
+    def population(self) -> ibis.Table:
+        """Alive and registered on the reporting date, with their practice and breakdown groups."""
+        end = self.end
+        regs = self.t.registrations
+        current = regs.filter((regs.start_date <= end) & (regs.end_date.isnull() | (regs.end_date >= end)))
+        # At most one current registration per patient (schema); min() keeps any bad feed to one row.
+        practice = current.group_by("patient_id").aggregate(practice_code=_.practice_code.min())
+        p = self.t.patients
+        alive = p.filter(p.date_of_death.isnull() | (p.date_of_death > end))
+        on = self.period.end
+        born = alive.date_of_birth
+        # Whole years on the reporting date, the same on every engine (no interval arithmetic).
+        age = (on.year - born.year()) - ((born.month() * 100 + born.day()) > (on.month * 100 + on.day)).cast("int64")
+        band = ibis.cases(*[(age >= lower, label) for lower, label in reversed(AGE_BANDS[1:])], else_=AGE_BANDS[0][1])
+        quintile = ((alive.imd_decile.cast("int64") + 1) // 2).cast("string")
+        people = alive.select(
+            patient_id=alive.patient_id,
+            imd_quintile=quintile.fill_null("unknown"),
+            ethnic_group=alive.ethnic_group.fill_null("not_stated"),
+            age_band=band,
+            sex=alive.sex.fill_null("U"),
+        )
+        joined = people.inner_join(practice, "patient_id")
+        return self.materialise(joined.select("patient_id", "practice_code", *BREAKDOWN_COLUMNS))
+
+    @cached_property
+    def register(self) -> ibis.Table:
+        """The SMI register on the reporting date (QOF rule, docs/register.md), with `by_diagnosis`."""
+        codes = self.codes
+        diagnosed = latest_per_patient(self.events(codes.diagnosis), name="diagnosed")
+        remission = latest_per_patient(self.events(codes.remission), name="remission")
+        lithium = latest_per_patient(self.events(codes.lithium, months=6, table="medications"), name="lithium")
+        stopped = latest_per_patient(self.events(codes.lithium_stopped), name="stopped")
+        candidates = diagnosed.select("patient_id").union(lithium.select("patient_id"), distinct=True)
+        rows = candidates
+        for found in (diagnosed, remission, lithium, stopped):
+            rows = attach(rows, found)
+        by_diagnosis = rows.diagnosed.notnull() & (rows.remission.isnull() | (rows.remission <= rows.diagnosed))
+        by_lithium = rows.lithium.notnull() & (rows.stopped.isnull() | (rows.stopped < rows.lithium))
+        on = rows.filter(by_diagnosis | by_lithium).select(
+            "patient_id", by_diagnosis=by_diagnosis.cast("int64"), diagnosed=rows.diagnosed
+        )
+        population = self.population.select("patient_id")
+        return self.materialise(on.inner_join(population, "patient_id"))
+
+    @cached_property
+    def checks(self) -> ibis.Table:
+        """Per person on the register: a 0/1 column per check element recorded in the window,
+        and `all_six`."""
+        months = self.rules.window_months
+        register = self.register.select("patient_id")
+        rows = register
+        for element in self.rules.elements:
+            done = self.events(element.recorded, months=months).select("patient_id").distinct()
+            done = done.mutate(**{element.key: ibis.literal(1, "int64")})
+            rows = attach(rows, done)
+        keys = [e.key for e in self.rules.elements]
+        filled = rows.select("patient_id", **{k: rows[k].fill_null(0) for k in keys})
+        all_six = ibis.literal(1, "int64")
+        for k in keys:
+            all_six = all_six * filled[k]
+        return self.materialise(filled.mutate(all_six=all_six))

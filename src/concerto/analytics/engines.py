@@ -1,0 +1,244 @@
+"""Where indicators run: Ibis connections whose tables are the extract schema (docs/extract-schema.md).
+
+Every engine exposes the same table names (`patients`, `registrations`, `clinical_events`, …) with
+the same columns, so an indicator written once in Ibis runs unchanged on each:
+
+- `duckdb_parquet(dir)`: DuckDB over an extract folder of Parquet files (the embedded default);
+- `spark_parquet(dir)`: Apache Spark (PySpark) over the same files (national scale);
+- `live_database()`: the app's own database (SQLite or PostgreSQL), its tables mapped to the
+  extract schema by SQL queries (`concerto.analytics.live`), read through the same connection;
+- `from_tables(kind, tables)`: any engine over in-memory Arrow tables (tests, benchmarks).
+
+Ibis 12's `create_table`/`cache` fail to drop their temporary tables with the installed SQLGlot, so
+this module registers data and materialises intermediate results itself.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import itertools
+import os
+import sqlite3
+import sys
+import warnings
+from collections.abc import Mapping
+from pathlib import Path
+
+import ibis
+import pyarrow as pa
+from ibis.backends import BaseBackend
+
+from concerto.core.errors import InvalidInput
+from concerto.synthetic.schema import ANALYTIC_TABLES, SCHEMA
+
+_names = itertools.count(1)
+
+
+def duckdb_parquet(data_dir: Path | str, *, threads: int | None = None) -> BaseBackend:
+    """DuckDB over the Parquet files of an extract folder (views: nothing is copied)."""
+    paths = _extract_paths(Path(data_dir))
+    con = ibis.duckdb.connect(threads=threads) if threads else ibis.duckdb.connect()
+    for name, path in paths.items():
+        con.raw_sql(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{_sql_string(path)}')")  # noqa: S608
+    return con
+
+
+def spark_session():
+    """One local Spark session per process: local mode, few shuffle partitions, no web UI."""
+    return _spark_session(os.environ.get("CONCERTO_SPARK_MASTER", "local[2]"))
+
+
+@functools.cache
+def _spark_session(master: str):
+    # The workers must run the driver's Python (PySpark refuses a different minor version).
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    from pyspark.sql import SparkSession
+
+    session = (
+        SparkSession.builder.master(master)
+        .appName("concerto-analytics")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.driver.memory", "2g")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    return session
+
+
+def spark_parquet(data_dir: Path | str, *, session=None) -> BaseBackend:
+    """PySpark over the Parquet files of an extract folder (temporary views)."""
+    paths = _extract_paths(Path(data_dir))
+    session = session or spark_session()
+    for name, path in paths.items():
+        session.read.parquet(str(path)).createOrReplaceTempView(name)
+    return ibis.pyspark.connect(session)
+
+
+def from_tables(kind: str, tables: Mapping[str, pa.Table], *, session=None) -> BaseBackend:
+    """An engine (`sqlite`, `duckdb`, `spark`) holding `tables`, which follow the extract schema."""
+    tables = {name: _plain(table) for name, table in tables.items()}
+    if kind == "duckdb":
+        con = ibis.duckdb.connect()
+        for name, table in tables.items():
+            con.con.register(f"_arrow_{name}", table)
+            con.raw_sql(f"CREATE TABLE {name} AS SELECT * FROM _arrow_{name}")  # noqa: S608 (schema names)
+            con.con.unregister(f"_arrow_{name}")
+        return con
+    if kind == "sqlite":
+        raw = sqlite3.connect(":memory:", check_same_thread=False)
+        for name, table in tables.items():
+            _sqlite_load(raw, name, table)
+        return ibis.sqlite.from_connection(raw)
+    if kind == "spark":
+        session = session or spark_session()
+        for name, table in tables.items():
+            rows = list(zip(*(c.to_pylist() for c in table.columns), strict=True))
+            frame = session.createDataFrame(rows, schema=_spark_schema(table.schema))
+            frame.createOrReplaceTempView(name)
+        return ibis.pyspark.connect(session)
+    raise InvalidInput(f"unknown engine {kind!r}: use sqlite, duckdb or spark")
+
+
+def live_database() -> BaseBackend:
+    """An Ibis connection to the app's database (Django's own connection, so it sees what the
+    app sees) whose extract-schema tables are the app's tables through `concerto.analytics.live`'s
+    queries, typed by the extract schema."""
+    from django.db import connection
+
+    from concerto.analytics import live
+
+    connection.ensure_connection()
+    if connection.vendor == "sqlite":
+        con = ibis.sqlite.from_connection(connection.connection)
+    elif connection.vendor == "postgresql":
+        con = ibis.postgres.from_connection(connection.connection)
+    else:  # pragma: no cover - settings allow only these two
+        raise InvalidInput(f"analytics cannot run on {connection.vendor}")
+    _QUERIES[id(con)] = (con, live.queries(connection.vendor))
+    return con
+
+
+# Connection → extract table name → SQL, for connections whose tables are queries (live database).
+_QUERIES: dict[int, tuple[BaseBackend, dict[str, str]]] = {}
+
+
+def table(con: BaseBackend, name: str) -> ibis.Table:
+    """Extract table `name` on `con`."""
+    mapped = _QUERIES.get(id(con))
+    if mapped is not None and mapped[0] is con:
+        schema = ibis.Schema.from_pyarrow(_plain_schema(SCHEMA[name]))
+        return con.sql(mapped[1][name], schema=schema)
+    return con.table(name)
+
+
+def materialise(con: BaseBackend, expr: ibis.Table) -> ibis.Table:
+    """Compute `expr` once into a temporary table (or cached view) that later queries read."""
+    name = f"concerto_tmp_{next(_names)}"
+    sql = con.compile(expr)
+    if con.name == "pyspark":
+        con.raw_sql(f"CACHE TABLE {name} AS {sql}")
+        return con.table(name)
+    if con.name == "postgres":
+        # The live database's cohorts are small: recomputing beats creating tables there.
+        return expr
+    if con.name == "sqlite":
+        # Declared column types, so dates read back as dates (CREATE TABLE AS would lose them).
+        columns = ", ".join(f'"{n}" {_sqlite_type(t.to_pyarrow())}' for n, t in expr.schema().items())
+        con.raw_sql(f'CREATE TEMP TABLE "{name}" ({columns})')
+        con.raw_sql(f'INSERT INTO "{name}" {sql}')
+        return con.table(name, database="temp")
+    con.raw_sql(f"CREATE TEMP TABLE {name} AS {sql}")
+    return con.table(name)
+
+
+@contextlib.contextmanager
+def quiet():
+    """Silence Ibis's use of a pandas option that pandas 3 deprecates (noise, not a fault)."""
+    import pandas as pd
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=pd.errors.Pandas4Warning)
+        yield
+
+
+def _extract_paths(data_dir: Path) -> dict[str, Path]:
+    if not data_dir.is_dir():
+        raise InvalidInput(f"{data_dir} is not a folder: point --data at an extract (docs/extract-schema.md)")
+    paths = {name: data_dir / f"{name}.parquet" for name in ANALYTIC_TABLES}
+    missing = [p.name for p in paths.values() if not p.exists()]
+    if missing:
+        raise InvalidInput(f"{data_dir} is not a complete extract: missing {', '.join(missing)}")
+    for name, path in paths.items():
+        import pyarrow.parquet as pq
+
+        have = set(pq.read_schema(path).names)
+        want = set(SCHEMA[name].names)
+        if not want <= have:
+            raise InvalidInput(f"{path.name} lacks columns {', '.join(sorted(want - have))}")
+    return paths
+
+
+def _plain_schema(schema: pa.Schema) -> pa.Schema:
+    plain = [pa.field(f.name, f.type.value_type if pa.types.is_dictionary(f.type) else f.type) for f in schema]
+    return pa.schema(plain)
+
+
+def _plain(table: pa.Table) -> pa.Table:
+    """Dictionary-encoded columns decoded: engines that load rows (SQLite, Spark) want plain types."""
+    columns = [c.cast(c.type.value_type) if pa.types.is_dictionary(c.type) else c for c in table.columns]
+    return pa.table(columns, names=table.column_names)
+
+
+def _sqlite_type(t: pa.DataType) -> str:
+    if pa.types.is_integer(t):
+        return "INTEGER"
+    if pa.types.is_date(t):
+        return "DATE"
+    if pa.types.is_floating(t):
+        return "REAL"
+    if pa.types.is_boolean(t):
+        return "BOOLEAN"
+    return "TEXT"
+
+
+def _sqlite_load(raw: sqlite3.Connection, name: str, table: pa.Table) -> None:
+    columns = ", ".join(f'"{f.name}" {_sqlite_type(f.type)}' for f in table.schema)
+    raw.execute(f'CREATE TABLE "{name}" ({columns})')
+    rows = zip(*(_sqlite_values(c) for c in table.columns), strict=True) if table.num_columns else []
+    marks = ", ".join("?" * table.num_columns)
+    raw.executemany(f'INSERT INTO "{name}" VALUES ({marks})', rows)  # noqa: S608 (schema names)
+    raw.commit()
+
+
+def _sqlite_values(column: pa.ChunkedArray) -> list:
+    values = column.to_pylist()
+    if pa.types.is_date(column.type):
+        return [None if v is None else v.isoformat() for v in values]
+    return values
+
+
+def _spark_schema(schema: pa.Schema):
+    from pyspark.sql import types as T
+
+    def of(t: pa.DataType):
+        if pa.types.is_int8(t) or pa.types.is_int16(t) or pa.types.is_int32(t):
+            return T.IntegerType()
+        if pa.types.is_integer(t):
+            return T.LongType()
+        if pa.types.is_date(t):
+            return T.DateType()
+        if pa.types.is_floating(t):
+            return T.DoubleType()
+        if pa.types.is_boolean(t):
+            return T.BooleanType()
+        return T.StringType()
+
+    return T.StructType([T.StructField(f.name, of(f.type), True) for f in schema])
+
+
+def _sql_string(value: object) -> str:
+    return str(value).replace("'", "''")
