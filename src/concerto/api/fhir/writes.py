@@ -74,7 +74,8 @@ def validate_resource(body: dict[str, Any], expected_type: str | None = None) ->
         return model.model_validate(body).model_dump(mode="json", exclude_none=True)
     except ValidationError as exc:
         raise FhirError(400, f"Invalid {resource_type}: {_short(exc)}", code="structure") from exc
-    except (ValueError, TypeError) as exc:  # the models raise these for some malformed values
+    except (ValueError, TypeError, KeyError) as exc:  # the models raise these for some malformed values
+        # (e.g. KeyError for an unknown resourceType nested in a Bundle entry)
         raise FhirError(400, f"Invalid {resource_type}: {str(exc)[:300]}", code="structure") from exc
 
 
@@ -301,8 +302,19 @@ def _idempotent(resource_type: str, resource: dict[str, Any], fingerprint: str, 
     return row, True
 
 
+# Statuses that mean "this happened and is recorded": anything else (preliminary, entered in
+# error, not taken…) is not a coded event of the record and is refused rather than guessed at.
+RECORDED_STATUS = {
+    "Observation": {"final", "amended", "corrected"},
+    "MedicationStatement": {"active", "completed", "stopped", "on-hold", "unknown"},
+}
+
+
 def create_coded_event(resource: dict[str, Any], *, refs: References, by: Membership) -> Outcome:
     kind = resource["resourceType"]
+    allowed = RECORDED_STATUS.get(kind)
+    if allowed is not None and resource.get("status") not in allowed:
+        raise FhirError(422, f"A {kind} with status {resource.get('status')!r} cannot be recorded", code="value")
     if kind == "MedicationStatement":
         patient = refs.patient(resource.get("subject"), by)
         code = _code(resource.get("medicationCodeableConcept"), DMD, "A MedicationStatement")
