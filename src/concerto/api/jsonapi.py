@@ -14,7 +14,8 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.http import Http404, HttpRequest
-from ninja import Field, NinjaAPI, Schema
+from ninja import Field, NinjaAPI, Query, Schema
+from ninja.responses import Status
 from ninja.security import APIKeyCookie, HttpBearer
 
 from concerto.access.models import Membership
@@ -82,12 +83,16 @@ class Me(Schema):
 
 
 class PatientOut(Schema):
-    id: uuid.UUID
+    id: uuid.UUID  # the public id: database keys never leave the service
     nhs_number: str
     given_name: str
     family_name: str
     date_of_birth: dt.date
     sex: str
+
+    @staticmethod
+    def resolve_id(patient) -> uuid.UUID:
+        return patient.public_id
 
 
 class EventOut(Schema):
@@ -150,7 +155,7 @@ def me(request):
 @api.get(
     "/patients", response=list[PatientOut], summary="Search patients (NHS number, or name words and/or birth date)"
 )
-def search_patients(request, q: str = Field("", max_length=100), date_of_birth: dt.date | None = None):
+def search_patients(request, q: str = Query("", max_length=100), date_of_birth: dt.date | None = None):
     return people.search_patients(by=_by(request), text=q, date_of_birth=date_of_birth)
 
 
@@ -159,15 +164,15 @@ def patient(request, patient_id: uuid.UUID):
     try:
         return _patient(request, patient_id, Permission.PATIENT_VIEW_DEMOGRAPHICS, "api_patient")
     except Http404:
-        return 404, {"detail": "Not found"}
+        return Status(404, {"detail": "Not found"})
 
 
 @api.get("/patients/{patient_id}/events", response={200: list[EventOut], 404: Problem})
-def patient_events(request, patient_id: uuid.UUID, limit: int = Field(20, ge=1, le=100)):
+def patient_events(request, patient_id: uuid.UUID, limit: int = Query(20, ge=1, le=100)):
     try:
         patient = _patient(request, patient_id, Permission.PATIENT_VIEW_CLINICAL, "api_clinical_events")
     except Http404:
-        return 404, {"detail": "Not found"}
+        return Status(404, {"detail": "Not found"})
     return [EventOut(**row.__dict__) for row in records.recent_events(by=_by(request), patient=patient, limit=limit)]
 
 
@@ -176,7 +181,7 @@ def add_patient_event(request, patient_id: uuid.UUID, event: EventIn):
     try:
         patient = _patient(request, patient_id, Permission.PATIENT_RECORD_CLINICAL, "api_record_event")
     except Http404:
-        return 404, {"detail": "Not found"}
+        return Status(404, {"detail": "Not found"})
     created = record_clinical_event(
         patient=patient,
         code=event.code,
@@ -185,7 +190,7 @@ def add_patient_event(request, patient_id: uuid.UUID, event: EventIn):
         unit=event.unit if event.value is not None else "",
         by=_by(request),
     )
-    return 201, {"id": created.pk}
+    return Status(201, {"id": created.pk})
 
 
 @api.get("/patients/{patient_id}/referrals", response={200: list[ReferralOut], 404: Problem})
@@ -193,7 +198,7 @@ def patient_referrals(request, patient_id: uuid.UUID):
     try:
         patient = _patient(request, patient_id, Permission.PATIENT_VIEW_DEMOGRAPHICS, "api_referrals")
     except Http404:
-        return 404, {"detail": "Not found"}
+        return Status(404, {"detail": "Not found"})
     return [
         ReferralOut(
             id=r.pk,
@@ -208,7 +213,7 @@ def patient_referrals(request, patient_id: uuid.UUID):
 
 
 @api.get("/organisations", response=list[OrganisationOut], summary="Reference data: organisations (ODS codes)")
-def organisations(request, kind: str = Field("", max_length=20)):
+def organisations(request, kind: str = Query("", max_length=20)):
     rows = Organisation.objects.select_related("parent").order_by("code")
     if kind:
         rows = rows.filter(kind=kind)

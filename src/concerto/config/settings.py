@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     "concerto.api",
     "concerto.synthetic",
     "concerto.web",
+    # Django Ninja's own templates and static files: the API docs page loads Swagger UI from here, not a CDN.
+    "ninja",
 ]
 
 MIDDLEWARE = [
