@@ -8,6 +8,7 @@ import json
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.urls import reverse
 
 from concerto.access.actions import add_membership
 from concerto.access.models import AuditAction, AuditEvent
@@ -21,6 +22,7 @@ from concerto.outcomes.models import QuestionnaireResponse, RiskAlert
 from concerto.outcomes.scoring import AnswerErrors
 from concerto.people.actions import create_staff_user
 from concerto.referrals import actions as referrals
+from tests.fixtures import client_as
 from tests.unit.test_questionnaire_definitions import MADE_UP
 from tests.unit.test_questionnaire_scoring import dialog, gad7, phq9
 
@@ -276,3 +278,113 @@ def test_the_load_command_refuses_a_bad_file_and_installs_nothing(settings, tmp_
     with pytest.raises(CommandError, match="nothing was installed"):
         call_command("load_questionnaire", str(bad))
     assert not (tmp_path / "site").exists()
+
+
+# --- pages ------------------------------------------------------------------------------------
+
+
+def test_a_clinician_records_a_questionnaire_through_the_page(universe):
+    gp = client_as(universe.m("gp_n1"))
+    url = reverse("outcomes:record", args=[universe.alice.public_id, "gad7"])
+    form = gp.get(url)
+    assert form.status_code == 200 and b"Feeling nervous, anxious or on edge" in form.content
+    posted = {str(n): "2" for n in range(1, 8)} | {"completed_on": days_ago(3).isoformat(), "difficulty": "1"}
+    response = gp.post(url, posted)
+    saved = QuestionnaireResponse.objects.get()
+    assert response.status_code == 302 and response.url == reverse(
+        "outcomes:response", args=[universe.alice.public_id, saved.pk]
+    )
+    assert (saved.completed_on, saved.scores["total"]) == (days_ago(3), {"value": 14, "band": "Moderate"})
+    assert saved.answers == {str(n): 2 for n in range(1, 8)} | {"difficulty": 1}
+    detail = gp.get(response.url)
+    assert b"Moderate" in detail.content and b"Somewhat difficult" in detail.content
+
+
+def test_the_form_shows_every_missing_answer_and_saves_nothing(universe):
+    gp = client_as(universe.m("gp_n1"))
+    url = reverse("outcomes:record", args=[universe.alice.public_id, "dialog"])
+    page = gp.post(url, {"completed_on": clock.today().isoformat(), "1": "5", "1-help": "yes"})
+    assert page.status_code == 200 and not QuestionnaireResponse.objects.exists()
+    assert page.content.count(b'class="nhsuk-error-message"') == 20  # 10 ratings + 10 help questions
+    assert "Answer “Physical health: how satisfied are you?”".encode() in page.content
+
+
+def test_a_risk_answer_on_the_staff_form_shows_the_crisis_text_and_the_alert(universe, settings):
+    settings.CRISIS_TEXT = "Call the Test Crisis Line on 0800 000 0000.|Or call 999."
+    gp = client_as(universe.m("gp_n1"))
+    url = reverse("outcomes:record", args=[universe.alice.public_id, "phq9"])
+    posted = {str(n): "0" for n in range(1, 9)} | {"9": "1", "completed_on": clock.today().isoformat()}
+    detail = gp.post(url, posted, follow=True)
+    assert b"the key worker and care team have been alerted" in detail.content
+    assert b'data-testid="risk-answer"' in detail.content
+    assert b"Call the Test Crisis Line on 0800 000 0000." in detail.content and b"Or call 999." in detail.content
+    alerts = gp.get(reverse("outcomes:alerts"))
+    assert b"ASHWORTH, Alice" in alerts.content
+    alert = RiskAlert.objects.get()
+    acknowledged = gp.post(
+        reverse("outcomes:acknowledge", args=[universe.alice.public_id, alert.pk]),
+        {"action_taken": "Phoned, safe, plan reviewed", "next": "alerts"},
+        follow=True,
+    )
+    assert b"Alert acknowledged." in acknowledged.content and b"No open risk alerts." in acknowledged.content
+
+
+def test_without_a_site_text_the_national_crisis_numbers_are_shown(universe, settings):
+    settings.CRISIS_TEXT = " | "
+    response = actions.record_response(
+        patient=universe.alice, questionnaire="phq9", answers=phq9(*(0,) * 8, 3), by=universe.m("gp_n1")
+    )
+    page = client_as(universe.m("gp_n1")).get(
+        reverse("outcomes:response", args=[universe.alice.public_id, response.pk])
+    )
+    for number in (b"NHS 111", b"option 2", b"999", b"116 123"):
+        assert number in page.content
+
+
+def test_the_outcomes_page_charts_each_questionnaire_with_a_table_of_the_same_figures(universe):
+    gp = universe.m("gp_n1")
+    for days, level in ((60, 2), (5, 5)):
+        actions.record_response(
+            patient=universe.alice,
+            questionnaire="dialog",
+            answers=dialog([level] * 11),
+            by=gp,
+            completed_on=days_ago(days),
+        )
+    page = client_as(gp).get(reverse("outcomes:patient", args=[universe.alice.public_id]))
+    assert page.status_code == 200
+    spec = page.context["panels"][0]["chart"]
+    assert spec["$schema"].startswith("https://vega.github.io/schema/vega-lite/v6")
+    values = [v for layer in spec["layer"] for v in layer["data"]["values"] if "value" in v]
+    assert sorted((v["date"], v["value"]) for v in values) == sorted(
+        [(days_ago(60).isoformat(), 2.0)] * 2 + [(days_ago(5).isoformat(), 5.0)] * 2
+    )
+    assert b'id="chart-dialog" type="application/json"' in page.content
+    assert b'data-chart="chart-dialog"' in page.content
+    table = page.content.split(b'data-testid="table-dialog"')[1].split(b"</table>")[0]
+    assert table.count(b"5.0") == 2 and table.count(b"2.0") == 2
+    assert b"Queen Mary University of London" in page.content  # attribution beside it
+
+
+def test_staff_who_see_demographics_only_cannot_open_questionnaires(universe):
+    admin = client_as(universe.m("admin_n1"))
+    assert admin.get(reverse("outcomes:patient", args=[universe.alice.public_id])).status_code == 404
+    summary = admin.get(reverse("patient-summary", args=[universe.alice.public_id]))
+    assert b"Questionnaires and outcomes" not in summary.content
+    assert client_as(universe.m("analyst")).get(reverse("outcomes:alerts")).status_code == 403
+
+
+def test_la_social_worker_reads_but_cannot_record(universe):
+    from concerto.access.actions import add_to_care_team, record_consent
+
+    add_to_care_team(
+        patient=universe.alice,
+        organisation=universe.council,
+        role_in_care="Social care",
+        start=days_ago(10),
+        by=universe.m("gp_n1"),
+    )
+    record_consent(patient=universe.alice, organisation_kind="local_authority", granted=True, by=universe.m("gp_n1"))
+    social = client_as(universe.m("socialworker"))
+    assert social.get(reverse("outcomes:patient", args=[universe.alice.public_id])).status_code == 200
+    assert social.get(reverse("outcomes:record", args=[universe.alice.public_id, "phq9"])).status_code == 404

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.http import Http404
 
 from concerto.access import audit
@@ -30,6 +30,10 @@ class DialogDomain:
     subscale: str  # "life" (items 1-8) or "treatment" (items 9-11)
     rating: int
     wants_more_help: bool
+
+    @property
+    def score(self) -> int:
+        return self.rating
 
 
 @dataclass(frozen=True)
@@ -151,7 +155,7 @@ def alerts_for(patient: Patient, *, by: Membership) -> list[RiskAlert]:
     return list(
         RiskAlert.objects.filter(patient=patient)
         .select_related("response", "acknowledged_by__user")
-        .order_by("acknowledged_at", "-raised_at")
+        .order_by(F("acknowledged_at").asc(nulls_first=True), "-raised_at")
     )
 
 
@@ -188,6 +192,7 @@ class Latest:
     title: str
     key: str
     response: QuestionnaireResponse
+    scores: tuple[tuple[str, float, str], ...]  # (label, value, band) of each score it has
 
 
 def latest_per_questionnaire(patient: Patient, *, by: Membership) -> list[Latest]:
@@ -197,7 +202,19 @@ def latest_per_questionnaire(patient: Patient, *, by: Membership) -> list[Latest
     for response in _responses(patient, None):
         latest.setdefault(response.questionnaire_key, response)
     ordered = sorted(latest.items(), key=lambda kv: kv[1].questionnaire_title)
-    return [Latest(r.questionnaire_title, key, r) for key, r in ordered]
+    return [
+        Latest(
+            r.questionnaire_title,
+            key,
+            r,
+            tuple(
+                (_score_label(key, k), v["value"], v.get("band", ""))
+                for k, v in r.scores.items()
+                if v.get("value") is not None
+            ),
+        )
+        for key, r in ordered
+    ]
 
 
 # --- the portal: the session's own patient, audited with the patient as actor -------------------
