@@ -13,6 +13,8 @@ class Permission(StrEnum):
     CONSENT_RECORD = "consent_record"
     REFERRAL_MAKE = "referral_make"
     REFERRAL_MANAGE = "referral_manage"  # triage and act on referrals to one's own organisation
+    PATIENT_CAREPLAN_VIEW = "patient_careplan_view"  # the shared care and support plan and crisis plan
+    PATIENT_CAREPLAN_EDIT = "patient_careplan_edit"
     AGGREGATES_VIEW = "aggregates_view"
     REFERENCE_DATA_ADMIN = "reference_data_admin"
     AUDIT_VIEW = "audit_view"

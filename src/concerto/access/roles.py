@@ -42,6 +42,9 @@ _CLINICAL = frozenset(
         P.PATIENT_VIEW_DEMOGRAPHICS,
         P.PATIENT_VIEW_CLINICAL,
         P.PATIENT_RECORD_CLINICAL,
+        # The care and support plan and crisis plan are written with the patient by whoever cares for them.
+        P.PATIENT_CAREPLAN_VIEW,
+        P.PATIENT_CAREPLAN_EDIT,
     }
 )
 _DEMOGRAPHIC = frozenset({P.PATIENT_SEARCH, P.PATIENT_VIEW_DEMOGRAPHICS})
@@ -126,16 +129,19 @@ ROLES: dict[str, Role] = {
             "Local authority social worker",
             "Council social worker. Sees demographics and the shared clinical record of patients whose "
             "care team includes their council and who consented to sharing with local authorities.",
-            _DEMOGRAPHIC | {P.PATIENT_VIEW_CLINICAL, P.REFERRAL_MAKE, P.REFERRAL_MANAGE},
+            _DEMOGRAPHIC
+            | {P.PATIENT_VIEW_CLINICAL, P.REFERRAL_MAKE, P.REFERRAL_MANAGE}
+            | {P.PATIENT_CAREPLAN_VIEW, P.PATIENT_CAREPLAN_EDIT},
             frozenset({K.LOCAL_AUTHORITY}),
             Scope.RELATIONSHIP,
         ),
         Role(
             "vcse_worker",
             "VCSE worker",
-            "Worker in a voluntary or community organisation. Sees demographics only, of patients "
+            "Worker in a voluntary or community organisation. Sees demographics and the shared care and "
+            "crisis plans (not the clinical record) of patients "
             "whose care team includes their organisation and who consented to sharing with VCSE partners.",
-            _DEMOGRAPHIC | {P.REFERRAL_MAKE, P.REFERRAL_MANAGE},
+            _DEMOGRAPHIC | {P.REFERRAL_MAKE, P.REFERRAL_MANAGE, P.PATIENT_CAREPLAN_VIEW},
             frozenset({K.VCSE}),
             Scope.RELATIONSHIP,
         ),

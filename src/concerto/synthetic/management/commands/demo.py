@@ -4,6 +4,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from concerto.careplans import demo as careplans_demo
 from concerto.core import clock
 from concerto.core.actions import load_codelists
 from concerto.notifications import override_backend
@@ -46,6 +47,8 @@ class Command(BaseCommand):
             referrals = demo.ensure_referrals()
         if referrals:
             self.stdout.write(f"Added {referrals} referrals for the demo.")
+        if plans := careplans_demo.ensure_care_plans():
+            self.stdout.write(f"Added {plans} care and crisis plans for the demo.")
         self._print_logins(users)
 
     def _print_logins(self, users):
