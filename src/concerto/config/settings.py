@@ -192,3 +192,9 @@ NOTIFY_BASE_URL = env.str("NOTIFY_BASE_URL", "https://api.notifications.service.
 # Our template keys → Notify template ids, as key=uuid pairs separated by commas:
 # NOTIFY_TEMPLATES=phc_invitation=<uuid>,phc_reminder=<uuid>
 NOTIFY_TEMPLATES: dict[str, str] = env.dict("NOTIFY_TEMPLATES", {})
+
+# --- Outcomes (docs/outcomes.md) ---
+# A site's own questionnaire definitions (JSON): licensed wording (ReQoL, SWEMWBS …) stays out of the repository.
+QUESTIONNAIRE_DIR = env.path("CONCERTO_QUESTIONNAIRE_DIR", DATA_DIR / "questionnaires")
+# What a patient whose answer signals risk is shown: paragraphs separated by "|". Empty: the national numbers.
+CRISIS_TEXT = env.str("CONCERTO_CRISIS_TEXT", "")
