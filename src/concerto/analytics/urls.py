@@ -1,5 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from concerto.analytics import views
 
 app_name = "analytics"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("indicators/", views.overview, name="overview"),
+    path("indicators/<slug:key>/", views.indicator, name="indicator"),
+]
