@@ -4,10 +4,12 @@ selectors the care plan and portal use, risk alerts for the care team and their 
 import datetime as dt
 import io
 import json
+import threading
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
 from django.urls import reverse
 
 from concerto.access.actions import add_membership
@@ -388,3 +390,41 @@ def test_la_social_worker_reads_but_cannot_record(universe):
     social = client_as(universe.m("socialworker"))
     assert social.get(reverse("outcomes:patient", args=[universe.alice.public_id])).status_code == 200
     assert social.get(reverse("outcomes:record", args=[universe.alice.public_id, "phq9"])).status_code == 404
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_people_acknowledging_at_once_the_first_is_kept():
+    from tests.fixtures import Universe
+
+    u = Universe()
+    response = actions.record_response(
+        patient=u.alice, questionnaire="phq9", answers=phq9(*(0,) * 8, 2), by=u.m("gp_n1")
+    )
+    barrier = threading.Barrier(2)
+    results: list[str] = []
+
+    def acknowledge(member, note):
+        try:
+            barrier.wait(timeout=10)
+            actions.acknowledge_alert(
+                alert=RiskAlert.objects.get(pk=response.risk_alert.pk), action_taken=note, by=member
+            )
+            results.append(note)
+        except InvalidInput:
+            results.append("told")
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=acknowledge, args=(u.m("gp_n1"), "GP phoned")),
+        threading.Thread(target=acknowledge, args=(u.m("nurse_n1"), "Nurse visited")),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert len(results) == 2 and results.count("told") == 1
+    (kept,) = [r for r in results if r != "told"]
+    assert RiskAlert.objects.get(pk=response.risk_alert.pk).action_taken == kept
+    assert AuditEvent.objects.filter(what="risk_alert", action=AuditAction.UPDATE).count() == 1
