@@ -503,19 +503,27 @@ def test_an_action_must_say_who(universe):
     assert "Say who will do this" in str(form.errors)
 
 
-def test_dialog_answers_are_saved_with_the_care_plan_when_outcomes_provides_them(universe, monkeypatch):
-    answers = {
-        "completed": dt.date(2026, 3, 1),
-        "domains": [{"label": "Mental health", "score": 3, "wants_help": True}],
-    }
-    monkeypatch.setattr(selectors, "dialog_needs", lambda patient, *, by: selectors._normalise_dialog(answers))
-    version = _save(universe)
-    assert version.content["dialog"] == {
-        "completed": "2026-03-01",
-        "domains": [{"label": "Mental health", "score": 3, "wants_help": True}],
-    }
-    page = client_as(universe.m("gp_n1")).get(reverse("careplans:care", args=[universe.alice.public_id]))
-    assert b'data-testid="dialog-needs"' in page.content and b"Mental health" in page.content
+def test_the_latest_dialog_answers_are_saved_with_the_care_plan_and_shown(universe):
+    from concerto.outcomes.actions import record_response
+
+    gp = universe.m("gp_n1")
+    without = _save(universe)
+    assert "dialog" not in without.content
+    ratings = [4, 5, 3, 6, 2, 7, 4, 5, 6, 5, 7]
+    answers = {str(n): r for n, r in enumerate(ratings, start=1)} | {f"{n}-help": n in {3, 5} for n in range(1, 12)}
+    record_response(patient=universe.alice, questionnaire="dialog", answers=answers, by=gp)
+    editor = client_as(gp).get(reverse("careplans:care-edit", args=[universe.alice.public_id])).content.decode()
+    wanted = editor.split('data-testid="dialog-latest"')[1].split("</div>")[0]
+    assert wanted.count("<strong>") == 2  # the two areas where more help is wanted
+    version = _save(universe, based_on=1)
+    dialog = version.content["dialog"]
+    assert [d["score"] for d in dialog["domains"]] == ratings
+    assert [d["wants_help"] for d in dialog["domains"]] == [n in {3, 5} for n in range(1, 12)]
+    assert dialog["completed"] == clock.today().isoformat()
+    page = client_as(gp).get(reverse("careplans:care", args=[universe.alice.public_id]))
+    assert b'data-testid="dialog-needs"' in page.content
+    # A role without the clinical record writes the plan without them (and no refusal is audited).
+    assert selectors.dialog_needs(universe.alice, by=universe.m("vcse_worker")) is None
 
 
 def test_open_physical_health_follow_ups_are_offered_as_actions(make, universe):

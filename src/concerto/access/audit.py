@@ -15,17 +15,15 @@ def record(
     patient: Patient | None = None,
     detail: dict[str, Any] | None = None,
     user=None,
-    patient_actor: bool = False,
 ) -> AuditEvent:
-    """`patient_actor=True` records the patient themselves (e.g. through the portal) as the actor."""
     user = by.user if by is not None else user
     return AuditEvent.objects.create(
         at=clock.now(),
         user_id=getattr(user, "pk", None),
-        username="patient" if patient_actor else (getattr(user, "username", "") or "system"),
+        username=getattr(user, "username", "") or "system",
         membership_id=by.pk if by else None,
         organisation_code=by.organisation.code if by else "",
-        role="patient" if patient_actor else (by.role if by else ""),
+        role=by.role if by else "",
         patient_id=patient.pk if patient else None,
         nhs_number=patient.nhs_number if patient else "",
         action=action,

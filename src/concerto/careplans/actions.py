@@ -179,13 +179,11 @@ def request_plan_change(
     if kind not in Kind.values:
         raise InvalidInput("Unknown plan.")
     request = ChangeRequest.objects.create(patient=patient, kind=kind, text=text.strip(), requested_at=clock.now())
-    audit.record(
-        by=None,
+    audit.record_by_patient(
+        patient=patient,
         action=AuditAction.CREATE,
         what="plan_change_request",
-        patient=patient,
         detail={"request": request.pk, "kind": kind},
-        patient_actor=True,
     )
     return request
 

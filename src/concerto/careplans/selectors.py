@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-import logging
 from dataclasses import dataclass, field
 
 from django.http import Http404
@@ -17,9 +16,8 @@ from concerto.access.policy import has_permission, require_access
 from concerto.careplans.models import ChangeRequest, Kind, PlanStatus, PlanVersion
 from concerto.careplans.sections import NATIONAL_FALLBACKS, SECTIONS, section_lines
 from concerto.core import clock
+from concerto.core.errors import NotPermitted
 from concerto.people.models import Patient
-
-logger = logging.getLogger(__name__)
 
 __all__ = [
     "NATIONAL_FALLBACKS",
@@ -106,47 +104,25 @@ def open_change_requests(patient: Patient, *, by: Membership) -> list[ChangeRequ
 
 
 def dialog_needs(patient: Patient, *, by: Membership) -> dict | None:
-    """The latest DIALOG answers as {"completed": ISO date, "domains": [{label, score, wants_help}]},
-    from the outcomes app; None when there are none, the role may not read them, or that app
-    does not provide them (yet)."""
+    """The latest DIALOG answers, as saved with a care plan: {"completed": ISO date, "quality_of_life",
+    "treatment_satisfaction", "domains": [{label, score, wants_help}]}; None when there are none or
+    the role may not read questionnaire results."""
+    if not has_permission(by, Permission.PATIENT_VIEW_CLINICAL):
+        return None
+    # Imported here: outcomes is a separate bounded context that reads nothing of ours.
+    from concerto.outcomes.selectors import latest_dialog
+
     try:
-        from concerto.outcomes.selectors import latest_dialog  # type: ignore[attr-defined]
-    except ImportError:
+        summary = latest_dialog(patient, by=by)
+    except NotPermitted:
         return None
-    try:
-        response = latest_dialog(patient, by=by)
-    except Exception:  # a refusal or a missing piece of outcomes must not stop the plan being written
-        logger.warning("DIALOG answers unavailable for the care plan", exc_info=True)
+    if summary is None:
         return None
-    return _normalise_dialog(response) if response is not None else None
-
-
-def _get(obj, *names, default=None):
-    for name in names:
-        if isinstance(obj, dict) and name in obj:
-            return obj[name]
-        if not isinstance(obj, dict) and hasattr(obj, name):
-            return getattr(obj, name)
-    return default
-
-
-def _normalise_dialog(response) -> dict | None:
-    domains = _get(response, "domains", "items", default=None)
-    if not domains:
-        return None
-    completed = _get(response, "completed_on", "completed_at", "completed", "date", default=None)
-    if isinstance(completed, dt.datetime):
-        completed = completed.date()
     return {
-        "completed": completed.isoformat() if hasattr(completed, "isoformat") else completed,
-        "domains": [
-            {
-                "label": str(_get(d, "label", "domain", "text", default="")),
-                "score": _get(d, "score", "value", "answer", default=None),
-                "wants_help": bool(_get(d, "wants_help", "wants_more_help", "more_help", default=False)),
-            }
-            for d in domains
-        ],
+        "completed": summary.completed_on.isoformat(),
+        "quality_of_life": summary.quality_of_life,
+        "treatment_satisfaction": summary.treatment_satisfaction,
+        "domains": [{"label": d.label, "score": d.rating, "wants_help": d.wants_more_help} for d in summary.domains],
     }
 
 
@@ -184,13 +160,11 @@ def _for_patient(patient: Patient, kind: str) -> PatientPlan:
     agreed = last_agreed(versions)
     newest = versions[0] if versions else None
     draft = newest if newest is not None and newest.status == PlanStatus.DRAFT else None
-    audit.record(
-        by=None,
+    audit.record_by_patient(
+        patient=patient,
         action=AuditAction.VIEW,
         what=f"{kind}_plan",
-        patient=patient,
         detail={"agreed": agreed.number if agreed else None, "draft": draft.number if draft else None},
-        patient_actor=True,
     )
     return PatientPlan(agreed, draft, NATIONAL_FALLBACKS if kind == Kind.CRISIS else [])
 
