@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 
 import ibis
+import pyarrow as pa
 from ibis import _
 
 from concerto.core import clock
@@ -56,6 +58,36 @@ def lit(day: dt.date) -> ibis.Expr:
     return ibis.date(day.year, day.month, day.day)
 
 
+@functools.cache
+def concepts() -> dict[str, frozenset[str]]:
+    """Every code set the indicators use, by name: the register's code sets (the same objects
+    the app's register queries use) and the health check's elements and flags from its rules."""
+    from concerto.register import rules as phc
+    from concerto.register.queries import CODES
+
+    rules = phc.load()
+    found = {
+        "diagnosis": CODES.diagnosis,
+        "remission": CODES.remission,
+        "any_mh": CODES.any_mh,
+        "lithium": CODES.lithium,
+        "lithium_stopped": CODES.lithium_stopped,
+        "antipsychotic": CODES.antipsychotic,
+        "antipsychotic_or_lithium": sorted(set(CODES.antipsychotic) | set(CODES.lithium)),
+    }
+    for element in rules.elements:
+        found[f"element:{element.key}"] = sorted(element.recorded)
+    for f in rules.flags:
+        found[f"flag:{f.key}"] = sorted(rules.element(f.element).recorded if f.is_status else f.value_codes)
+        found[f"cleared:{f.key}"] = sorted(f.cleared_by)
+    return {name: frozenset(codes) for name, codes in found.items()}
+
+
+def concept_table() -> pa.Table:
+    rows = sorted((name, code) for name, codes in concepts().items() for code in codes)
+    return pa.table({"concept": [r[0] for r in rows], "code": [r[1] for r in rows]})
+
+
 @dataclass
 class Tables:
     """The extract's tables on one connection, looked up lazily by name."""
@@ -68,7 +100,12 @@ class Tables:
         if name.startswith("_") or name in {"con", "lookup"}:
             raise AttributeError(name)
         if name not in self._cache:
-            self._cache[name] = self.lookup(self.con, name)
+            if name == "concept_codes":
+                from concerto.analytics import engines
+
+                self._cache[name] = engines.add_table(self.con, name, concept_table())
+            else:
+                self._cache[name] = self.lookup(self.con, name)
         return self._cache[name]
 
 
@@ -93,20 +130,27 @@ class Cohort:
 
     def __init__(self, tables: Tables, period: Period, *, materialise: Callable[[ibis.Table], ibis.Table]):
         from concerto.register import rules
-        from concerto.register.queries import CODES
 
         self.t, self.period, self.materialise = tables, period, materialise
-        self.codes, self.rules = CODES, rules.load()
+        self.rules = rules.load()
         self.end = lit(period.end)
 
-    def events(self, codes, *, months: int | None = None, table: str = "clinical_events") -> ibis.Table:
-        """Rows of `table` with one of `codes`, on or before the reporting date and (with
-        `months`) after the same date that many months earlier."""
+    def events(self, concept: str, *, months: int | None = None, table: str = "clinical_events") -> ibis.Table:
+        """Rows of `table` whose code is in `concept` (a name in `concepts()`), on or before the
+        reporting date and (with `months`) after the same date that many months earlier. Codes
+        are joined from a small table rather than listed in the SQL: thousands of literals cost
+        more to compile than the query costs to run."""
         rows = getattr(self.t, table)
-        condition = rows.code.isin(sorted(codes)) & (rows.date <= self.end)
+        condition = rows.date <= self.end
         if months is not None:
             condition &= rows.date > lit(self.period.months_before_end(months))
-        return rows.filter(condition)
+        codes = self.t.concept_codes
+        wanted = codes.filter(codes.concept == concept).select("code")
+        return rows.filter(condition).semi_join(wanted, "code")
+
+    def within(self, column: ibis.Expr, months: int) -> ibis.Expr:
+        """`column` falls in the `months` up to and including the reporting date."""
+        return (column > lit(self.period.months_before_end(months))) & (column <= self.end)
 
     @cached_property
     def population(self) -> ibis.Table:
@@ -137,11 +181,10 @@ class Cohort:
     @cached_property
     def register(self) -> ibis.Table:
         """The SMI register on the reporting date (QOF rule, docs/register.md), with `by_diagnosis`."""
-        codes = self.codes
-        diagnosed = latest_per_patient(self.events(codes.diagnosis), name="diagnosed")
-        remission = latest_per_patient(self.events(codes.remission), name="remission")
-        lithium = latest_per_patient(self.events(codes.lithium, months=6, table="medications"), name="lithium")
-        stopped = latest_per_patient(self.events(codes.lithium_stopped), name="stopped")
+        diagnosed = latest_per_patient(self.events("diagnosis"), name="diagnosed")
+        remission = latest_per_patient(self.events("remission"), name="remission")
+        lithium = latest_per_patient(self.events("lithium", months=6, table="medications"), name="lithium")
+        stopped = latest_per_patient(self.events("lithium_stopped"), name="stopped")
         candidates = diagnosed.select("patient_id").union(lithium.select("patient_id"), distinct=True)
         rows = candidates
         for found in (diagnosed, remission, lithium, stopped):
@@ -162,7 +205,7 @@ class Cohort:
         register = self.register.select("patient_id")
         rows = register
         for element in self.rules.elements:
-            done = self.events(element.recorded, months=months).select("patient_id").distinct()
+            done = self.events(f"element:{element.key}", months=months).select("patient_id").distinct()
             done = done.mutate(**{element.key: ibis.literal(1, "int64")})
             rows = attach(rows, done)
         keys = [e.key for e in self.rules.elements]

@@ -135,6 +135,36 @@ def table(con: BaseBackend, name: str) -> ibis.Table:
     return con.table(name)
 
 
+def add_table(con: BaseBackend, prefix: str, data: pa.Table) -> ibis.Table:
+    """A small table of reference data (code sets) on `con`, for this session only."""
+    name = f"{prefix}_{next(_names)}"
+    if con.name == "duckdb":
+        con.con.register(name, data)
+        return con.table(name)
+    if con.name == "pyspark":
+        session = con._session
+        rows = list(zip(*(c.to_pylist() for c in data.columns), strict=True))
+        session.createDataFrame(rows, schema=_spark_schema(data.schema)).createOrReplaceTempView(name)
+        return con.table(name)
+    if con.name == "sqlite":
+        raw = con.con
+        columns = ", ".join(f'"{f.name}" {_sqlite_type(f.type)}' for f in data.schema)
+        raw.execute(f'CREATE TEMP TABLE "{name}" ({columns})')
+        marks = ", ".join("?" * data.num_columns)
+        values = zip(*(c.to_pylist() for c in data.columns), strict=True)
+        raw.executemany(f'INSERT INTO temp."{name}" VALUES ({marks})', values)  # noqa: S608 (generated names)
+        return con.table(name, database="temp")
+    if con.name == "postgres":
+        columns = ", ".join(f'"{f.name}" TEXT' for f in data.schema)
+        with con.con.cursor() as cursor:
+            cursor.execute(f'CREATE TEMP TABLE "{name}" ({columns})')
+            marks = ", ".join(["%s"] * data.num_columns)
+            rows = list(zip(*(c.to_pylist() for c in data.columns), strict=True))
+            cursor.executemany(f'INSERT INTO "{name}" VALUES ({marks})', rows)  # noqa: S608 (generated names)
+        return con.sql(f'SELECT * FROM "{name}"', schema=ibis.Schema.from_pyarrow(data.schema))  # noqa: S608
+    raise InvalidInput(f"no reference tables on {con.name}")
+
+
 def materialise(con: BaseBackend, expr: ibis.Table) -> ibis.Table:
     """Compute `expr` once into a temporary table (or cached view) that later queries read."""
     name = f"concerto_tmp_{next(_names)}"

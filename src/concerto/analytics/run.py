@@ -83,37 +83,55 @@ def default_period(tables: Tables) -> Period:
 
 
 def period_cells(con: BaseBackend, tables: Tables, period: Period, chosen: list[Indicator]) -> pd.DataFrame:
-    """Every chosen indicator's units added up by cell, for one period, in one query."""
+    """Every chosen indicator's units added up by cell, for one period."""
     cohort = Cohort(tables, period, materialise=lambda expr: engines.materialise(con, expr))
-    parts = []
+    # Indicators that share their units (the three waits) are computed once.
+    by_compute: dict[object, list[str]] = {}
     for indicator in chosen:
-        units = indicator.compute(cohort)
-        defaults = {"measure": 0, "measure2": 0, "denominator": 1}
-        units = units.mutate(
-            **{k: ibis.literal(v, "int64") for k, v in defaults.items() if k not in units.columns}
-        ).select(
-            "patient_id",
-            numerator=_.numerator.cast("int64"),
-            denominator=_.denominator.cast("int64"),
-            measure=_.measure.cast("int64"),
-            measure2=_.measure2.cast("int64"),
-        )
-        units = units.filter((units.numerator != 0) | (units.denominator != 0))
-        joined = units.inner_join(cohort.population, "patient_id")
-        part = joined.group_by(CELL).aggregate(
-            numerator=joined.numerator.sum().cast("int64"),
-            denominator=joined.denominator.sum().cast("int64"),
-            units=joined.count().cast("int64"),
-        )
-        parts.append(part.mutate(indicator=ibis.literal(indicator.key, "string")))
-    union = parts[0] if len(parts) == 1 else ibis.union(*parts, distinct=False)
+        by_compute.setdefault(indicator.compute, []).append(indicator.key)
+    parts = [(keys, _cells(cohort, compute)) for compute, keys in by_compute.items()]
     with engines.quiet():
-        frame = union.to_pandas()
+        if con.name == "pyspark":
+            # One query, compiled part by part (Ibis compiles one huge union slowly): Spark then
+            # plans and schedules once per period instead of once per indicator.
+            union = " UNION ALL ".join(
+                f"SELECT *, {i} AS part FROM ({con.compile(cells)})"  # noqa: S608 (compiled by Ibis)
+                for i, (_keys, cells) in enumerate(parts)
+            )
+            whole = con.raw_sql(union).toPandas()
+            frames = [whole[whole.part == i].drop(columns="part") for i in range(len(parts))]
+        else:
+            frames = [cells.to_pandas() for _keys, cells in parts]
+    labelled = [
+        frame.assign(indicator=key) for (keys, _cells_), frame in zip(parts, frames, strict=True) for key in keys
+    ]
+    frame = pd.concat(labelled, ignore_index=True)
     for column in ("numerator", "denominator", "units", "measure", "measure2"):
         frame[column] = frame[column].fillna(0).astype("int64")
     for column in ("practice_code", *BREAKDOWN_COLUMNS):
         frame[column] = frame[column].astype(str)
     return frame
+
+
+def _cells(cohort: Cohort, compute) -> ibis.Table:
+    """One indicator's units added up by practice, breakdown cell and measure."""
+    units = compute(cohort)
+    defaults = {"measure": 0, "measure2": 0, "denominator": 1}
+    units = units.mutate(**{k: ibis.literal(v, "int64") for k, v in defaults.items() if k not in units.columns})
+    units = units.select(
+        "patient_id",
+        numerator=_.numerator.cast("int64"),
+        denominator=_.denominator.cast("int64"),
+        measure=_.measure.cast("int64"),
+        measure2=_.measure2.cast("int64"),
+    )
+    units = units.filter((units.numerator != 0) | (units.denominator != 0))
+    joined = units.inner_join(cohort.population, "patient_id")
+    return joined.group_by(CELL).aggregate(
+        numerator=joined.numerator.sum().cast("int64"),
+        denominator=joined.denominator.sum().cast("int64"),
+        units=joined.count().cast("int64"),
+    )
 
 
 def organisation_parents(tables: Tables) -> dict[str, str]:
@@ -157,62 +175,68 @@ def figures(
     return result
 
 
+GROUP = ["indicator", "period", "organisation", "group"]
+
+
 def _statistics(sums: pd.DataFrame, chosen: list[Indicator]) -> pd.DataFrame:
-    """One figure per (indicator, period, organisation, group) from its measure histogram."""
+    """One figure per (indicator, period, organisation, group) from its cells, vectorised."""
     by_key = {i.key: i for i in chosen}
-    rows = []
-    for (key, period, organisation, group), cells in sums.groupby(
-        ["indicator", "period", "organisation", "group"], sort=False
+    totals = sums.groupby(GROUP, as_index=False, sort=False)[["numerator", "denominator", "units"]].sum()
+    kind = totals.indicator.map(lambda k: by_key[k].statistic)
+    scale = totals.indicator.map(lambda k: 100.0 if by_key[k].unit == "%" else 1.0)
+    value = pd.Series(np.nan, index=totals.index)
+    proportion = (kind == "proportion") & (totals.denominator > 0)
+    value[proportion] = scale[proportion] * totals.numerator[proportion] / totals.denominator[proportion]
+    value[kind == "count"] = totals.numerator[kind == "count"].astype(float)
+    measured = totals.indicator.map(lambda k: by_key[k].statistic not in {"proportion", "count"})
+    totals.loc[measured, "numerator"] = totals.loc[measured, "units"]  # the number of units measured
+    totals.loc[measured, "denominator"] = totals.loc[measured, "units"]
+    for statistic_kind, compute in (
+        ("median", lambda f: _quantiles(f, 0.5)),
+        ("p90", lambda f: _quantiles(f, 0.9)),
+        ("mean_eighths", lambda f: _weighted_mean(f, f.measure / 8)),
+        ("bice_boxerman", lambda f: _weighted_mean(f, _bice_boxerman(f))),
     ):
-        indicator = by_key[key]
-        numerator, denominator = int(cells.numerator.sum()), int(cells.denominator.sum())
-        value = statistic(indicator, cells)
-        if indicator.statistic not in {"proportion", "count"}:
-            numerator = denominator = int(cells.units.sum())  # the number of units measured
-        rows.append((key, period, organisation, group, numerator, denominator, value))
-    return pd.DataFrame(
-        rows, columns=["indicator", "period", "organisation", "group", "numerator", "denominator", "value"]
-    )
+        keys = [k for k, i in by_key.items() if i.statistic == statistic_kind]
+        cells = sums[sums.indicator.isin(keys) & (sums.units > 0)]
+        if cells.empty:
+            continue
+        found = compute(cells)
+        merged = totals[GROUP].merge(found, on=GROUP, how="left")
+        has = merged.figure.notna().to_numpy()
+        value[has] = merged.figure[has].to_numpy()
+    totals["value"] = value.astype(object).where(value.notna(), None)
+    return totals.drop(columns="units")
 
 
-def statistic(indicator: Indicator, cells: pd.DataFrame) -> float | None:
-    """The figure from cells with numerator, denominator, units, measure and measure2 columns."""
-    kind = indicator.statistic
-    if kind == "proportion":
-        denominator = int(cells.denominator.sum())
-        scale = 100.0 if indicator.unit == "%" else 1.0
-        return None if denominator == 0 else scale * int(cells.numerator.sum()) / denominator
-    if kind == "count":
-        return float(cells.numerator.sum())
-    measured = cells[cells.units > 0]
-    if measured.empty:
-        return None
-    weights = measured.units.to_numpy(dtype="int64")
-    values = measured.measure.to_numpy(dtype="int64")
-    if kind in {"median", "p90"}:
-        return weighted_quantile(values, weights, 0.5 if kind == "median" else 0.9)
-    if kind == "mean_eighths":
-        return float((values * weights).sum() / weights.sum() / 8)
-    if kind == "bice_boxerman":
-        contacts = values.astype(float)
-        squares = measured.measure2.to_numpy(dtype="int64").astype(float)
-        index = (squares - contacts) / (contacts * (contacts - 1))
-        return float((index * weights).sum() / weights.sum())
-    raise ValueError(kind)
+def _weighted_mean(cells: pd.DataFrame, values: pd.Series) -> pd.DataFrame:
+    weighted = cells.assign(w=values * cells.units)
+    sums = weighted.groupby(GROUP, as_index=False, sort=False)[["w", "units"]].sum()
+    return sums.assign(figure=sums.w / sums.units)[[*GROUP, "figure"]]
 
 
-def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
-    """The quantile of `values` repeated `weights` times, interpolated linearly between the two
-    nearest ranks (NumPy's default method), computed from the counts without expanding them."""
-    order = np.argsort(values, kind="stable")
-    values, weights = values[order], weights[order]
-    cumulative = np.cumsum(weights)
-    n = int(cumulative[-1])
-    position = q * (n - 1)
-    lower, upper = int(np.floor(position)), int(np.ceil(position))
+def _bice_boxerman(cells: pd.DataFrame) -> pd.Series:
+    contacts = cells.measure.astype(float)
+    return (cells.measure2.astype(float) - contacts) / (contacts * (contacts - 1))
 
-    def at(rank: int) -> float:
-        return float(values[np.searchsorted(cumulative, rank + 1)])
 
-    low, high = at(lower), at(upper)
-    return low + (high - low) * (position - lower)
+def _quantiles(cells: pd.DataFrame, q: float) -> pd.DataFrame:
+    """The q-quantile of `measure` weighted by `units` per group, interpolated linearly between
+    the two nearest ranks (NumPy's default), from the counts without expanding them."""
+    per_value = cells.groupby([*GROUP, "measure"], as_index=False, sort=False).units.sum()
+    ordered = per_value.sort_values([*GROUP, "measure"], ignore_index=True)
+    ordered["cumulative"] = ordered.groupby(GROUP, sort=False).units.cumsum()
+    ordered["n"] = ordered.groupby(GROUP, sort=False).units.transform("sum")
+    position = q * (ordered.n - 1)
+    ordered["lower"], ordered["upper"] = np.floor(position), np.ceil(position)
+    ordered["fraction"] = position - ordered.lower
+
+    def value_at(rank: str) -> pd.DataFrame:
+        # The value at 0-based rank r is the first whose cumulative count exceeds r.
+        hit = ordered[ordered.cumulative > ordered[rank]]
+        return hit.groupby(GROUP, as_index=False, sort=False).first()[[*GROUP, "measure", "fraction"]]
+
+    low, high = value_at("lower"), value_at("upper")
+    both = low.merge(high[[*GROUP, "measure"]], on=GROUP, suffixes=("_low", "_high"))
+    both["figure"] = both.measure_low + (both.measure_high - both.measure_low) * both.fraction
+    return both[[*GROUP, "figure"]]
