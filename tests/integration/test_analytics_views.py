@@ -12,6 +12,7 @@ from html.parser import HTMLParser
 
 import pandas as pd
 import pytest
+from django.core.management import call_command
 from django.urls import reverse
 
 from concerto.access.models import AuditEvent
@@ -262,3 +263,13 @@ def test_navigation_shows_indicators_to_the_analyst_only(universe, engine):
     link = f'href="{reverse("analytics:overview")}"'
     assert link in client_as(universe.m("analyst")).get(reverse("home")).content.decode()
     assert link not in client_as(universe.m("gp_n1")).get(reverse("home")).content.decode()
+
+
+def test_publish_indicators_computes_every_stale_month_up_front(universe, engine):
+    call_command("publish_indicators", stdout=io.StringIO())
+    assert sorted(p.stem for p in store.directory().glob("*.parquet")) == [f"{m:%Y-%m}" for m in MONTHS]
+    calls = len(engine.calls)
+    call_command("publish_indicators", stdout=io.StringIO())
+    assert len(engine.calls) == calls  # all fresh: nothing recomputed
+    call_command("publish_indicators", "--all", stdout=io.StringIO())
+    assert len(engine.calls) == 2 * calls

@@ -5,8 +5,8 @@ month's results are protected (`disclosure.protect`) and written as one Parquet 
 `DATA_DIR/analytics/published/`: only disclosure-controlled figures ever reach the disk. A month is
 recomputed when its file is older than `FRESH_FOR` (the latest month) or `PAST_FRESH_FOR` (earlier
 months, which change only when records are back-dated). Breakdowns are computed for the latest month
-only: the dashboards show them for that month alone. `refresh()` does all the work up front (the
-demo calls it; a deployment can run it nightly with `concerto publish_indicators`).
+only: the dashboards show them for that month alone. `concerto publish_indicators` does the work up
+front (nightly, after data loads), so page views seldom wait for it.
 """
 
 import datetime as dt
