@@ -232,7 +232,7 @@ def test_create_observation_then_read_it(client, universe, gp_system):
 
 
 def test_invalid_resource_is_400_outcome(client, universe, gp_system):
-    body = {"resourceType": "Observation", "status": "not-a-status", "code": {}}
+    body = {"resourceType": "Observation", "status": "final", "code": "not-a-concept", "valueQuantity": 3}
     assert_outcome(client.post("/fhir/Observation", body, content_type=FHIR_JSON, **bearer(gp_system)), 400)
 
 
@@ -265,3 +265,42 @@ def test_audit_events_need_the_audit_role(client, universe, gp_system):
     response = client_as(universe.m("sysadmin")).get("/fhir/AuditEvent?_count=5")
     bundle = Bundle.model_validate(response.json())
     assert bundle.total > 0
+
+
+# --- concurrency, on PostgreSQL ---------------------------------------------------------------
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_updates_with_the_same_if_match_exactly_one_wins():
+    import threading
+
+    from django.db import connection
+    from django.test import Client
+
+    from tests.fixtures import Universe
+
+    universe = Universe()
+    issued = create_api_client(name="N1 GP system", organisation=universe.practice_n1, role="gp", by=None)
+    resource, tag = _alice_resource(Client(), universe, issued)
+    barrier = threading.Barrier(2)
+    statuses: list[int] = []
+
+    def update(family):
+        try:
+            body = {**resource, "name": [{"use": "official", "family": family, "given": ["Alice"]}]}
+            barrier.wait(timeout=10)
+            response = put(Client(), f"/fhir/Patient/{universe.alice.public_id}", body, issued, HTTP_IF_MATCH=tag)
+            statuses.append(response.status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=update, args=(name,)) for name in ("Winner-A", "Winner-B")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(statuses) == [200, 412]
+    universe.alice.refresh_from_db()
+    assert universe.alice.family_name in ("Winner-A", "Winner-B")
+    assert AuditEvent.objects.filter(what="patient_details", action="update").count() == 1

@@ -62,7 +62,11 @@ def _reaches(by: Membership, practice: Organisation) -> bool:
 def start(job: ExportJob) -> None:
     """Run the job after the kick-off commits: in a thread, unless a worker process is used."""
     if getattr(settings, "FHIR_EXPORT_IN_THREAD", True):
-        transaction.on_commit(lambda: threading.Thread(target=_run_in_thread, args=(job.pk,), daemon=True).start())
+        transaction.on_commit(
+            lambda: threading.Thread(
+                target=_run_in_thread, args=(job.pk,), name=f"fhir-export-{job.pk}", daemon=True
+            ).start()
+        )
 
 
 def _run_in_thread(job_id: int) -> None:
@@ -83,14 +87,18 @@ def claim_next() -> ExportJob | None:
 
 
 def run_job(job_id: int) -> ExportJob:
-    """Do the export. A job already taken by someone else is left alone; failures end as failed
-    with a reason (never a half-written file set: the files are written in one transaction)."""
+    """Claim the job and do it; a job someone else already claimed is left alone."""
     claimed = ExportJob.objects.filter(pk=job_id, status=ExportStatus.QUEUED).update(
         status=ExportStatus.RUNNING, started_at=clock.now()
     )
-    job = ExportJob.objects.select_related("requested_by__organisation", "requested_by__user").get(pk=job_id)
-    if not claimed and job.status != ExportStatus.RUNNING:
-        return job
+    job = ExportJob.objects.get(pk=job_id)
+    return execute(job) if claimed else job
+
+
+def execute(job: ExportJob) -> ExportJob:
+    """Do a claimed job. Failures end as failed with a reason (never a half-written file set: the
+    files are written in one transaction)."""
+    job = ExportJob.objects.select_related("requested_by__organisation", "requested_by__user").get(pk=job.pk)
     try:
         _write_files(job)
     except Exception as exc:
