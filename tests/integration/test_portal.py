@@ -225,3 +225,158 @@ def test_self_referral_points_to_crisis_help_and_never_offers_the_crisis_team(un
     page = signed_in_as(universe.alice).get("/my/refer-myself/").content.decode()
     assert "Crisis Team" not in page
     assert "NHS 111" in page and "option 2" in page and "999" in page
+
+
+# --- questionnaires in the portal ---------------------------------------------------------------
+
+PHQ9_CALM = {str(n): "0" for n in range(1, 10)}
+
+
+def test_a_patient_fills_in_phq9_and_sees_their_score(universe):
+    from concerto.outcomes.models import QuestionnaireResponse
+
+    client = signed_in_as(universe.alice)
+    answers = {**PHQ9_CALM, "1": "2", "2": "3", "3": "1"}  # total 6: mild
+    response = client.post("/my/questionnaires/phq9/", answers)
+    assert response.status_code == 302 and response["Location"] == "/my/questionnaires/"
+    saved = QuestionnaireResponse.objects.get(patient=universe.alice)
+    assert saved.completed_by_patient and saved.recorded_by is None and not saved.risk_flagged
+    assert saved.scores["total"]["value"] == 6
+    assert AuditEvent.objects.filter(
+        role="patient", what="questionnaire_response", patient_id=universe.alice.pk
+    ).exists()
+    page = client.get("/my/questionnaires/").content.decode()
+    assert 'data-testid="scores-phq9"' in page and "Mild" in page and 'data-chart="chart-phq9"' in page
+
+
+def test_a_risk_answer_shows_where_to_get_help_now_and_alerts_the_care_team(universe):
+    from concerto.outcomes.models import RiskAlert
+
+    client = signed_in_as(universe.alice)
+    response = client.post("/my/questionnaires/phq9/", {**PHQ9_CALM, "9": "1"})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'data-testid="crisis-text"' in page and "NHS 111" in page and "999" in page
+    alert = RiskAlert.objects.get(patient=universe.alice)
+    assert universe.practice_n1 in alert.organisations.all()  # the registered practice, at least
+
+
+def test_missing_answers_are_named_and_nothing_is_saved(universe):
+    from concerto.outcomes.models import QuestionnaireResponse
+
+    client = signed_in_as(universe.alice)
+    response = client.post("/my/questionnaires/phq9/", {"1": "1"})
+    assert response.status_code == 200 and b"There is a problem" in response.content
+    assert not QuestionnaireResponse.objects.exists()
+    assert client.get("/my/questionnaires/no-such-thing/").status_code == 404
+
+
+def test_a_patient_sees_only_their_own_questionnaire_scores(universe):
+    from concerto.outcomes import actions as outcomes
+
+    outcomes.record_response(
+        patient=universe.bob,
+        questionnaire="phq9",
+        answers={k: 3 for k in PHQ9_CALM},
+        by=None,
+        completed_by_patient=True,
+    )
+    page = signed_in_as(universe.alice).get("/my/questionnaires/").content.decode()
+    assert 'data-testid="scores-phq9"' not in page
+
+
+# --- the plan and the crisis plan in the portal ------------------------------------------------
+
+
+def _agreed_plan(universe, patient, kind="care", content=None):
+    from concerto.careplans import actions as plans
+
+    content = content or (
+        {"what_matters": "Seeing my daughter every Sunday.", "needs": "Sleep."}
+        if kind == "care"
+        else {"early_warning_signs": "Stops eating.", "what_helps": "A call from Sam.", "contacts": []}
+    )
+    first = plans.save_plan(
+        patient=patient,
+        kind=kind,
+        based_on=0,
+        content=content,
+        by=universe.m("gp_n1" if patient == universe.alice else "gp_n2"),
+    )
+    return plans.agree_plan(
+        patient=patient,
+        kind=kind,
+        based_on=first.number,
+        agreed_with="the patient",
+        agreed_on=dt.date(2026, 11, 1),
+        how="in_person",
+        by=universe.m("gp_n1" if patient == universe.alice else "gp_n2"),
+    )
+
+
+def test_the_patient_sees_their_agreed_plan_and_a_newer_draft_marked_as_a_draft(universe):
+    from concerto.careplans import actions as plans
+
+    agreed = _agreed_plan(universe, universe.alice)
+    client = signed_in_as(universe.alice)
+    page = client.get("/my/plan/").content.decode()
+    assert "Seeing my daughter every Sunday." in page and 'data-testid="draft-notice"' not in page
+    plans.save_plan(
+        patient=universe.alice,
+        kind="care",
+        based_on=agreed.number,
+        content={"what_matters": "Seeing my daughter and going back to work.", "needs": "Sleep."},
+        by=universe.m("gp_n1"),
+    )
+    page = client.get("/my/plan/").content.decode()
+    assert 'data-testid="draft-notice"' in page
+    agreed_at = page.index("Seeing my daughter every Sunday.")
+    assert agreed_at < page.index("Seeing my daughter and going back to work.")  # the agreed plan first
+
+
+def test_the_crisis_plan_always_shows_the_national_crisis_lines(universe):
+    for client in (signed_in_as(universe.alice),):
+        page = client.get("/my/crisis-plan/").content.decode()  # no plan yet
+        assert 'data-testid="national-fallback"' in page and "111" in page and "999" in page
+    _agreed_plan(universe, universe.alice, kind="crisis")
+    page = signed_in_as(universe.alice).get("/my/crisis-plan/").content.decode()
+    assert "Stops eating." in page and 'data-testid="national-fallback"' in page
+
+
+def test_a_patient_asks_for_a_change_and_the_care_team_sees_it(universe):
+    from concerto.careplans.models import ChangeRequest
+
+    _agreed_plan(universe, universe.alice)
+    client = signed_in_as(universe.alice)
+    response = client.post("/my/plan/", {"text": "Please add my new phone number for Sam."})
+    assert response.status_code == 302 and response["Location"] == "/my/plan/"
+    request = ChangeRequest.objects.get(patient=universe.alice)
+    assert request.text == "Please add my new phone number for Sam." and request.kind == "care"
+    assert AuditEvent.objects.filter(role="patient", what="plan_change_request").count() == 1
+    assert client.post("/my/plan/", {"text": "  "}).status_code == 200
+    assert ChangeRequest.objects.count() == 1
+
+
+def test_the_patient_prints_their_own_plan(universe):
+    _agreed_plan(universe, universe.alice)
+    _agreed_plan(universe, universe.bob, content={"what_matters": "BOB ONLY", "needs": ""})
+    client = signed_in_as(universe.alice)
+    response = client.get("/my/plan/print/?large=1")
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF") and b"large-print" in response["Content-Disposition"].encode()
+    assert signed_in_as(universe.carol).get("/my/plan/print/").status_code == 404  # no plan of her own
+
+
+def test_dialog_completed_in_the_portal_shows_on_the_plan_page(universe):
+    _agreed_plan(universe, universe.alice)
+    client = signed_in_as(universe.alice)
+    answers = {}
+    for n in range(1, 12):
+        answers[str(n)] = "3" if n in (1, 3) else "6"
+        answers[f"{n}-help"] = "yes" if n in (1, 3) else "no"
+    assert client.post("/my/questionnaires/dialog/", answers).status_code == 302
+    page = client.get("/my/plan/").content.decode()
+    section = page[page.index('data-testid="latest-dialog"') :]
+    assert (
+        "Mental health" in section and "Job situation" in section and "Physical health" not in section.split("</ul>")[0]
+    )

@@ -47,3 +47,12 @@ class SelfReferralForm(forms.Form):
         if not reason:
             raise forms.ValidationError("Tell us what you would like help with.")
         return reason
+
+
+class PlanChangeForm(forms.Form):
+    text = forms.CharField(
+        label="What would you like to change?",
+        help_text="Your care team will talk it through with you before the plan is changed.",
+        max_length=4000,
+        widget=forms.Textarea,
+    )

@@ -1,16 +1,28 @@
 import uuid
 
-from django.http import HttpRequest, HttpResponse
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from concerto.access import audit
 from concerto.access.models import AuditAction
-from concerto.core.errors import InvalidInput
+from concerto.careplans import actions as careplans
+from concerto.careplans import pdf
+from concerto.careplans import selectors as plans
+from concerto.careplans.models import Kind
+from concerto.core.errors import ConcertoError, InvalidInput
+from concerto.outcomes import actions as outcomes
+from concerto.outcomes import charts, definitions
+from concerto.outcomes import selectors as outcome_selectors
+from concerto.outcomes.crisis import crisis_text
+from concerto.outcomes.forms import QuestionnaireForm
+from concerto.outcomes.scoring import AnswerErrors
+from concerto.outcomes.views import _ordered as in_questionnaire_order
 from concerto.portal import actions, auth, selectors
 from concerto.portal.auth import PatientRequest, patient_required
-from concerto.portal.forms import SelfReferralForm, SignInForm
+from concerto.portal.forms import PlanChangeForm, SelfReferralForm, SignInForm
 from concerto.referrals import actions as referrals
 
 
@@ -85,3 +97,113 @@ def self_refer(request: PatientRequest) -> HttpResponse:
         else:
             return redirect("portal:referral", referral_id=referral.pk)
     return render(request, "portal/self_refer.html", {"form": form, "destinations": destinations})
+
+
+@patient_required
+def questionnaire_list(request: PatientRequest) -> HttpResponse:
+    """Questionnaires to fill in, and the patient's own scores over time (chart and table)."""
+    known = definitions.all_questionnaires()
+    mine = outcome_selectors.responses_for_patient(request.patient)
+    panels = []
+    for key in in_questionnaire_order({r.questionnaire_key for r in mine}):
+        questionnaire = known.get(key)
+        series = outcome_selectors.score_series_for_patient(request.patient, key)
+        panels.append(
+            {
+                "key": key,
+                "title": next(r.questionnaire_title for r in mine if r.questionnaire_key == key),
+                "series": series,
+                "chart": charts.score_chart(questionnaire, series) if questionnaire and series else None,
+                "chart_id": f"chart-{key}",
+            }
+        )
+    available = [known[k] for k in in_questionnaire_order(known)]
+    return render(request, "portal/questionnaires.html", {"available": available, "panels": panels})
+
+
+@patient_required
+@require_http_methods(["GET", "POST"])
+def questionnaire_fill(request: PatientRequest, key: str) -> HttpResponse:
+    try:
+        questionnaire = definitions.get(key)
+    except InvalidInput:
+        raise Http404("No such questionnaire") from None
+    form = QuestionnaireForm(request.POST or None, questionnaire=questionnaire)
+    if request.method == "POST" and form.is_valid():
+        try:
+            response = outcomes.record_response(
+                patient=request.patient,
+                questionnaire=questionnaire,
+                answers=form.answers(),
+                by=None,
+                completed_by_patient=True,
+            )
+        except AnswerErrors as exc:
+            form.show(exc)
+        except ConcertoError as exc:
+            form.add_error(None, str(exc))
+        else:
+            if response.risk_flagged:
+                # Shown straight away, not after a redirect: this page must not be missed.
+                return render(
+                    request,
+                    "portal/questionnaire_done.html",
+                    {"questionnaire": questionnaire, "crisis_text": crisis_text()},
+                )
+            messages.success(request, f"Thank you. Your answers to {questionnaire.title} have been saved.")
+            return redirect("portal:questionnaires")
+    return render(request, "portal/questionnaire.html", {"questionnaire": questionnaire, "form": form})
+
+
+PLAN_KINDS = {"plan": Kind.CARE, "crisis-plan": Kind.CRISIS}
+
+
+def _kind(slug: str) -> str:
+    if slug not in PLAN_KINDS:
+        raise Http404("No such plan")
+    return PLAN_KINDS[slug]
+
+
+@patient_required
+@require_http_methods(["GET", "POST"])
+def plan(request: PatientRequest, slug: str) -> HttpResponse:
+    """The plan the patient agreed, any newer draft marked as a draft, and a way to ask for a change.
+    The care plan page also shows the patient's latest DIALOG answers, which may be newer than the plan."""
+    kind = _kind(slug)
+    form = PlanChangeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            careplans.request_plan_change(patient=request.patient, text=form.cleaned_data["text"], kind=kind)
+        except InvalidInput as exc:
+            form.add_error("text", str(exc))
+        else:
+            messages.success(request, "Thank you. Your care team will be in touch about the change you asked for.")
+            return redirect(request.path)
+    shown = (
+        plans.current_plan_for_patient(request.patient)
+        if kind == Kind.CARE
+        else plans.crisis_plan_for_patient(request.patient)
+    )
+    dialog = outcome_selectors.latest_dialog_for_patient(request.patient) if kind == Kind.CARE else None
+    return render(
+        request,
+        "portal/plan.html",
+        {"slug": slug, "kind": kind, "kind_label": Kind(kind).label, "plan": shown, "dialog": dialog, "form": form},
+    )
+
+
+@patient_required
+def plan_pdf(request: PatientRequest, slug: str) -> HttpResponse:
+    kind = _kind(slug)
+    shown = (
+        plans.current_plan_for_patient(request.patient)
+        if kind == Kind.CARE
+        else plans.crisis_plan_for_patient(request.patient)
+    )
+    version = shown.agreed or shown.draft
+    if version is None:
+        raise Http404("No plan yet")
+    large = request.GET.get("large") == "1"
+    response = HttpResponse(pdf.render_pdf(version, large_print=large), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="my-{slug}{"-large-print" if large else ""}.pdf"'
+    return response
