@@ -99,8 +99,17 @@ def test_a_site_may_replace_shipped_wording_but_not_the_questions(site_dir):
     official["item"][0]["item"][0]["item"][0]["answerValueSet"] = "#other"
     official["contained"]["other"] = [{"value": 0, "display": "no"}, {"value": 1, "display": "yes"}]
     write(site_dir, "dialog.json", official)
-    with pytest.raises(DefinitionError, match="questions or answer values differ"):
-        definitions.get("dialog")
+    # The changed file is left out (the shipped structure stays) and the reason is reported.
+    assert definitions.get("dialog").source == "shipped"
+    (problem,) = definitions.site_problems()
+    assert problem.startswith("site file dialog.json") and "questions or answer values differ" in problem
+
+
+def test_a_broken_site_file_is_reported_and_does_not_stop_the_others(site_dir):
+    write(site_dir, "madeup.json", MADE_UP)
+    (site_dir / "broken.json").write_text("{not json", encoding="utf-8")
+    assert "madeup-wellbeing" in definitions.all_questionnaires()
+    assert [p.split(":")[0] for p in definitions.site_problems()] == ["broken.json"]
 
 
 @pytest.mark.parametrize(

@@ -17,6 +17,7 @@ that must alert the care team).
 from __future__ import annotations
 
 import json
+import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,8 @@ from typing import Any
 from django.conf import settings
 
 from concerto.core.errors import InvalidInput
+
+logger = logging.getLogger(__name__)
 
 SHIPPED_DIR = Path(__file__).resolve().parent / "questionnaires"
 ANSWER_TYPES = {"choice", "boolean", "integer", "string"}
@@ -346,16 +349,25 @@ def _site_files() -> tuple[tuple[str, int], ...]:
     return tuple(sorted((str(p), p.stat().st_mtime_ns) for p in directory.glob("*.json")))
 
 
-_cache: dict[tuple, dict[str, Questionnaire]] = {}
+_cache: dict[tuple, tuple[dict[str, Questionnaire], list[str]]] = {}
 
 
-def _build(site_files: tuple[tuple[str, int], ...]) -> dict[str, Questionnaire]:
+def _build(site_files: tuple[tuple[str, int], ...]) -> tuple[dict[str, Questionnaire], list[str]]:
+    """Shipped definitions must load (a test guards them). A site file that does not is left out
+    and reported (logged, and shown on the questionnaire pages) rather than stopping every page
+    that shows a score; `load_questionnaire` refuses such files before they get here."""
     found = {q.key: q for q in (load_file(p, source="shipped") for p in sorted(SHIPPED_DIR.glob("*.json")))}
+    problems = []
     for name, _ in site_files:
-        site = load_file(Path(name), source=f"site file {Path(name).name}")
-        check_replacement(found.get(site.key), site)
+        try:
+            site = load_file(Path(name), source=f"site file {Path(name).name}")
+            check_replacement(found.get(site.key), site)
+        except DefinitionError as exc:
+            logger.error("questionnaire definition not loaded: %s", exc)
+            problems.append(str(exc))
+            continue
         found[site.key] = site
-    return found
+    return found, problems
 
 
 def check_replacement(shipped: Questionnaire | None, site: Questionnaire) -> None:
@@ -370,6 +382,15 @@ def check_replacement(shipped: Questionnaire | None, site: Questionnaire) -> Non
 
 def all_questionnaires() -> dict[str, Questionnaire]:
     """Every questionnaire by key: shipped, then the site's. Re-read when a site file changes."""
+    return _loaded()[0]
+
+
+def site_problems() -> list[str]:
+    """Why any of the site's files was not loaded (file name and problem)."""
+    return _loaded()[1]
+
+
+def _loaded() -> tuple[dict[str, Questionnaire], list[str]]:
     files = _site_files()
     if files not in _cache:
         _cache.clear()

@@ -71,6 +71,7 @@ def patient_outcomes(request: MemberRequest, patient: Patient) -> HttpResponse:
             "questionnaires": [known[k] for k in _ordered(known)],
             "can_record": has_permission(by, Permission.PATIENT_RECORD_CLINICAL),
             "acknowledge_form": AcknowledgeForm(),
+            "site_problems": definitions.site_problems(),
         },
     )
 
