@@ -22,7 +22,7 @@ from concerto.directory.forms import (
     ServiceForm,
     WellbeingForm,
 )
-from concerto.directory.models import Service, SocialPrescription, TaxonomyTerm
+from concerto.directory.models import Service, SocialPrescription, Taxonomy, TaxonomyTerm
 from concerto.people.models import Patient
 
 
@@ -251,6 +251,7 @@ def mine(request: MemberRequest) -> HttpResponse:
         "directory/mine.html",
         {
             "services": services,
+            "programmes": [s for s in services if any(t.taxonomy == Taxonomy.LIFE_COURSE for t in s.terms.all())],
             "activity_form": ActivityForm(),
             "import_form": ImportForm(),
             "stale_months": selectors.stale_after_months(),
