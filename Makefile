@@ -92,9 +92,10 @@ fix: setup  ## Apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix src tests bench
 	$(VENV)/bin/ruff format src tests bench
 
-bench: setup  ## Benchmarks: print figures and ratios (the recall bench builds a 909,091-patient database once)
+bench: setup  ## Benchmarks: print figures and ratios (the recall bench builds a 909,091-patient database once; the API bench reuses it)
 	$(PY) bench/synth_bench.py
 	$(PY) bench/recall_bench.py
+	$(PY) bench/api_bench.py
 
 clean:  ## Remove the environment and local data (keeps nothing)
 	rm -rf $(VENV) $(TOOLS) node_modules $(VENDOR) $(HTMX) $(VEGA) data

@@ -48,6 +48,9 @@ class ResourceType:
     # The patient-level permission that makes a denied read worth auditing as a denial.
     permission: Permission | None = None
     interactions: tuple[str, ...] = ("read", "search-type")
+    # The same rows before the access policy's scoping, for searches that name their patients:
+    # those are resolved through the policy first (a few ids), instead of scoping every row.
+    unscoped: Callable[[], QuerySet] | None = None
 
     def queryset(self, by: Membership) -> QuerySet:
         rows = self.rows(by)
@@ -139,12 +142,20 @@ def _of_visible(model: type[Model], permission: Permission, column: str = "patie
     return rows
 
 
+def _all_conditions() -> QuerySet:
+    return ClinicalEvent.objects.filter(code__in=CODES.any_mh)
+
+
+def _all_observations() -> QuerySet:
+    return ClinicalEvent.objects.exclude(code__in=CODES.any_mh)
+
+
 def _conditions(by: Membership) -> QuerySet:
-    return _of_visible(ClinicalEvent, Permission.PATIENT_VIEW_CLINICAL)(by).filter(code__in=CODES.any_mh)
+    return _all_conditions().filter(patient__in=visible_patients(by, Permission.PATIENT_VIEW_CLINICAL))
 
 
 def _observations(by: Membership) -> QuerySet:
-    return _of_visible(ClinicalEvent, Permission.PATIENT_VIEW_CLINICAL)(by).exclude(code__in=CODES.any_mh)
+    return _all_observations().filter(patient__in=visible_patients(by, Permission.PATIENT_VIEW_CLINICAL))
 
 
 def _staff_only(by: Membership) -> bool:
@@ -232,6 +243,7 @@ TYPES: dict[str, ResourceType] = {
             select=("patient", "source_organisation"),
             permission=CLINICAL,
             interactions=("read", "search-type", "create"),
+            unscoped=_all_observations,
         ),
         ResourceType(
             "Condition",
@@ -249,6 +261,7 @@ TYPES: dict[str, ResourceType] = {
             select=("patient", "source_organisation"),
             permission=CLINICAL,
             interactions=("read", "search-type", "create"),
+            unscoped=_all_conditions,
         ),
         ResourceType(
             "MedicationStatement",
@@ -266,6 +279,7 @@ TYPES: dict[str, ResourceType] = {
             select=("patient", "source_organisation"),
             permission=CLINICAL,
             interactions=("read", "search-type", "create"),
+            unscoped=MedicationIssue.objects.all,
         ),
         ResourceType(
             "Organization",
@@ -314,6 +328,7 @@ TYPES: dict[str, ResourceType] = {
             order=("-start", "-pk"),
             select=("patient", "organisation"),
             permission=DEMOGRAPHICS,
+            unscoped=CareTeamEntry.objects.all,
         ),
         ResourceType(
             "EpisodeOfCare",
@@ -329,6 +344,7 @@ TYPES: dict[str, ResourceType] = {
             order=("-opened_on", "-pk"),
             select=("patient", "team"),
             permission=DEMOGRAPHICS,
+            unscoped=Episode.objects.all,
         ),
         ResourceType(
             "ServiceRequest",
@@ -345,6 +361,7 @@ TYPES: dict[str, ResourceType] = {
             order=("-created_at", "-pk"),
             select=("patient", "destination", "referrer__organisation"),
             permission=DEMOGRAPHICS,
+            unscoped=Referral.objects.all,
         ),
         ResourceType(
             "Task",
@@ -360,6 +377,7 @@ TYPES: dict[str, ResourceType] = {
             order=("-created_at", "-pk"),
             select=("patient", "destination"),
             permission=DEMOGRAPHICS,
+            unscoped=Referral.objects.all,
         ),
         ResourceType(
             "Consent",
@@ -371,6 +389,7 @@ TYPES: dict[str, ResourceType] = {
             order=("-recorded_at", "-pk"),
             select=("patient",),
             permission=DEMOGRAPHICS,
+            unscoped=Consent.objects.all,
         ),
         ResourceType(
             "AuditEvent",
@@ -432,8 +451,22 @@ class SearchResult:
     total: int
 
 
+def _named_patients(resource_type: ResourceType, params: Params, by: Membership) -> QuerySet | None:
+    """Rows of the patients a search names (patient=/subject=), scoped through the policy by
+    resolving those patients first; None when the search names no patient."""
+    named = params.get("patient", []) + params.get("subject", [])
+    if resource_type.unscoped is None or resource_type.permission is None or not named:
+        return None
+    public_ids = [u for value in named if (u := _public_uuid(value.removeprefix("Patient/")))]
+    visible = visible_patients(by, resource_type.permission).filter(public_id__in=public_ids)
+    return resource_type.unscoped().filter(patient_id__in=list(visible.values_list("pk", flat=True)))
+
+
 def search(*, resource_type: ResourceType, params: Params, offset: int, count: int, by: Membership) -> SearchResult:
     rows = _rows_or_refuse(resource_type, by)
+    named = _named_patients(resource_type, params, by)
+    if named is not None:
+        rows = named
     for name, values in params.items():
         build = resource_type.search_params.get(name)
         if build is None:
