@@ -143,8 +143,8 @@ def test_the_analyst_sees_only_published_figures(universe, engine):
     overview = _tables(response)["table-overview"]
     all_six = next(row for row in overview if row[0] == "All six physical health checks")
     # ICB in the latest month: 31 + 35 + 40 + 35 + 3 = 144 of 205, published as 145 of 205.
-    assert all_six[3:6] == ["145", "205", "70.7 %"]
-    assert all_six[6] == "Special cause variation: improving (higher)"
+    assert all_six[1:5] == ["≥ 60.0%", "145", "205", "70.7%"]
+    assert all_six[5] == "Special cause: improving, high"
     for n in _numbers(overview):
         assert n == 0 or (n > 7 and n % 5 == 0)
 

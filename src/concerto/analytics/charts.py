@@ -40,11 +40,12 @@ def xmr_chart(rows: pd.DataFrame, chart: XmR, *, title: str, unit: str, higher_i
     x = alt.X("month:T", title="Month", axis=alt.Axis(format="%b %Y"))
     base = alt.Chart(data).encode(x=x)
     y_title = f"Value ({unit})"
+    # Mean and limits as lines over the months (not rules, which would draw one per month).
     layers = [
-        base.mark_line(color="#aeb7bd").encode(y=alt.Y("value:Q", title=y_title)),
-        base.mark_rule(color="#425563").encode(y="mean:Q"),
-        base.mark_rule(color="#425563", strokeDash=[6, 4]).encode(y="upper:Q"),
-        base.mark_rule(color="#425563", strokeDash=[6, 4]).encode(y="lower:Q"),
+        base.mark_line(color="#aeb7bd").encode(y=alt.Y("value:Q", title=y_title, scale=alt.Scale(zero=False))),
+        base.mark_line(color="#425563").encode(y="mean:Q"),
+        base.mark_line(color="#425563", strokeDash=[6, 4]).encode(y="upper:Q"),
+        base.mark_line(color="#425563", strokeDash=[6, 4]).encode(y="lower:Q"),
         base.mark_point(filled=True, size=70).encode(
             y="value:Q",
             color=alt.Color("kind:N", title="Variation", scale=alt.Scale(domain=KINDS, range=COLOURS)),

@@ -40,12 +40,12 @@ class Variation(StrEnum):
     def label(self) -> str:
         return {
             "common_cause": "Common cause variation",
-            "improving_high": "Special cause variation: improving (higher)",
-            "improving_low": "Special cause variation: improving (lower)",
-            "concerning_high": "Special cause variation: concerning (higher)",
-            "concerning_low": "Special cause variation: concerning (lower)",
-            "neither_high": "Special cause variation: higher",
-            "neither_low": "Special cause variation: lower",
+            "improving_high": "Special cause: improving, high",
+            "improving_low": "Special cause: improving, low",
+            "concerning_high": "Special cause: concerning, high",
+            "concerning_low": "Special cause: concerning, low",
+            "neither_high": "Special cause: high",
+            "neither_low": "Special cause: low",
         }[self.value]
 
     @property

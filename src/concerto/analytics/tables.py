@@ -55,7 +55,9 @@ def format_value(value, unit: str) -> str:
 
 
 def _with_unit(value, unit: str) -> str:
-    return WITHHELD if value is None else f"{format_value(value, unit)} {unit_label(unit)}"
+    if value is None:
+        return WITHHELD
+    return format_value(value, unit) + {"%": "%", "days": " days"}.get(unit, "")
 
 
 def count(value) -> Cell:
@@ -97,7 +99,7 @@ def target_text(indicator) -> str:
     if indicator.target is None:
         return NO_FIGURE
     sign = "≥" if indicator.higher_is_better else "≤"
-    return f"{sign} {format_value(indicator.target, indicator.unit)}"
+    return f"{sign} {_with_unit(indicator.target, indicator.unit)}"
 
 
 def overview(published: Published, indicators: Iterable, place: Place, link) -> Table:
@@ -107,7 +109,6 @@ def overview(published: Published, indicators: Iterable, place: Place, link) -> 
         f"{place.name}: latest month",
         [
             ("Indicator", False),
-            ("Standard", False),
             ("Target", False),
             ("Numerator", True),
             ("Denominator", True),
@@ -133,7 +134,6 @@ def overview(published: Published, indicators: Iterable, place: Place, link) -> 
         table.rows.append(
             [
                 Cell(indicator.title, href=link(indicator.key)),
-                Cell(indicator.standard),
                 Cell(target_text(indicator)),
                 *figures,
                 variation_cell(chart),

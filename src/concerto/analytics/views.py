@@ -84,6 +84,7 @@ def indicator(request: MemberRequest, key: str) -> HttpResponse:
             "published": published,
             "place": place,
             "indicator": definition,
+            "target": tables.target_text(definition),
             "chart": chart,
             "spec": spec,
             "variation": tables.variation_cell(chart),

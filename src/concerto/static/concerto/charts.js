@@ -7,6 +7,8 @@ for (const element of document.querySelectorAll('[data-chart]')) {
   const source = document.getElementById(element.dataset.chart)
   if (!source) continue
   const spec = JSON.parse(source.textContent)
-  window.vegaEmbed(element, spec, { ast: true, expr: expressionInterpreter, actions: false, renderer: 'svg' })
+  // No injected <style> elements (CSP): the embed and tooltip styles come from charts.css.
+  const options = { ast: true, expr: expressionInterpreter, actions: false, renderer: 'svg', defaultStyle: false, tooltip: { disableDefaultStyle: true } }
+  window.vegaEmbed(element, spec, options)
     .catch((error) => { element.textContent = 'The chart could not be drawn; the table shows the same figures.'; console.error(error) })
 }
