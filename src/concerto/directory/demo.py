@@ -5,6 +5,7 @@ it again changes nothing (records are matched on their ids)."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import uuid
 from typing import Any
@@ -13,6 +14,8 @@ from concerto.core import clock
 from concerto.directory import actions
 from concerto.directory.models import Service
 from concerto.directory.taxonomy import VOCABULARIES, term_id
+from concerto.notifications import override_backend
+from concerto.notifications.console import ConsoleBackend
 
 NAMESPACE = uuid.UUID("5e0d3a1c-2b4f-4c6d-8e9f-a0b1c2d3e4f5")
 
@@ -343,7 +346,60 @@ def ensure_directory() -> int:
         return 0
     result = actions.import_services(text=json.dumps(document()), by=None)
     _demo_activity()
+    # Setting up the demo tells nobody: its status messages go to a discarded console.
+    with override_backend(ConsoleBackend(stream=io.StringIO())):
+        _demo_social_prescribing()
     return result.created
+
+
+def _demo_social_prescribing() -> None:
+    """A small link-worker caseload at the demo practice, made through the real actions: one person
+    attending the singing group (with wellbeing before and after), one waiting for Harmony to
+    decide, one handed over from Harmony to the walking group."""
+    from concerto.access.models import Membership
+    from concerto.people.models import Patient
+
+    link = Membership.objects.filter(user__username="linkworker").first()
+    vcse = Membership.objects.filter(user__username="vcse", organisation__code="VCS02").first()
+    if link is None or vcse is None:
+        return
+    adults = list(
+        Patient.objects.filter(
+            registrations__practice__code="Z90001",
+            registrations__end__isnull=True,
+            date_of_death__isnull=True,
+            date_of_birth__lte=clock.today() - dt.timedelta(days=30 * 365),
+            date_of_birth__gte=clock.today() - dt.timedelta(days=70 * 365),
+            referrals__isnull=True,
+        ).order_by("-pk")[:3]
+    )
+    if len(adults) < 3:
+        return
+    singing = Service.objects.get(oruk_id=_id("service", "singing"))
+    walk = Service.objects.get(oruk_id=_id("service", "walk"))
+    stories = [
+        ("Wants to get out of the house; used to sing in the church choir.", "Enjoys music; lonely since retiring."),
+        ("Feels low on Sundays; would like something to look forward to.", "Would like a regular group to join."),
+        ("Finds groups hard at first; likes being outdoors.", "Anxious in groups; music might help."),
+    ]
+    prescriptions = []
+    for patient, (matters, reason) in zip(adults, stories, strict=True):
+        actions.add_what_matters(patient=patient, text=matters, by=link)
+        prescriptions.append(
+            actions.prescribe(patient=patient, service=singing, reason=reason, by=link, consent_confirmed=True)
+        )
+    attending, _waiting, handed_over = prescriptions
+    scores = {"life_satisfaction": 4, "worthwhile": 4, "happiness": 3, "anxiety": 7}
+    actions.record_wellbeing(prescription=attending, on=clock.today(), by=link, **scores)
+    actions.accept(prescription=attending, version=attending.referral.version, by=vcse)
+    actions.record_attendance(prescription=attending, on=clock.today(), attended=True, by=vcse)
+    actions.decline(
+        prescription=handed_over,
+        version=handed_over.referral.version,
+        to_service=walk,
+        handover_note="Our Tuesday group is large; the walking group is quieter and outdoors.",
+        by=vcse,
+    )
 
 
 def _demo_activity() -> None:
