@@ -573,3 +573,29 @@ def test_the_plan_prints_as_a_tagged_pdf_with_its_content_and_a_large_print_opti
 def test_printing_a_missing_plan_answers_404(universe):
     response = client_as(universe.m("gp_n1")).get(reverse("careplans:care-print", args=[universe.alice.public_id]))
     assert response.status_code == 404
+
+
+def test_agreement_is_recorded_through_the_plan_page(universe):
+    _save(universe)
+    gp = client_as(universe.m("gp_n1"))
+    page = gp.get(reverse("careplans:care", args=[universe.alice.public_id]))
+    assert b'data-testid="agreement-form"' in page.content
+    url = reverse("careplans:care-agree", args=[universe.alice.public_id])
+    refused = gp.post(url, {"version": "1", "agreed_with": "", "agreed_on": clock.today().isoformat(), "how": "phone"})
+    assert refused.status_code == 302 and not PlanVersion.objects.filter(status=PlanStatus.AGREED).exists()
+    gp.post(url, {"version": "1", "agreed_with": "Alice", "agreed_on": clock.today().isoformat(), "how": "phone"})
+    agreed = PlanVersion.objects.get(status=PlanStatus.AGREED)
+    assert (agreed.number, agreed.agreed_with, agreed.agreed_how, agreed.saved_by) == (
+        2,
+        "Alice",
+        "phone",
+        universe.m("gp_n1"),
+    )
+    page = gp.get(reverse("careplans:care", args=[universe.alice.public_id]))
+    assert b'data-testid="agreement-form"' not in page.content and b"Agreed</strong> with Alice" in page.content
+
+
+def test_the_patient_summary_links_to_the_plans_for_roles_that_may_read_them(universe):
+    summary = reverse("patient-summary", args=[universe.alice.public_id])
+    assert b'data-testid="care-plan-section"' in client_as(universe.m("gp_n1")).get(summary).content
+    assert b'data-testid="care-plan-section"' not in client_as(universe.m("admin_n1")).get(summary).content
