@@ -234,3 +234,10 @@ def test_the_commands_export_and_import_and_a_bad_file_is_refused_whole(director
     with pytest.raises(CommandError, match="nothing was imported"):
         call_command("directory_import", str(out), stdout=io.StringIO(), stderr=errors)
     assert "Record 1" in errors.getvalue() and "opens_at '25:00' is not a time" in errors.getvalue()
+
+
+def test_text_and_every_filter_combine(directory):
+    criteria = Criteria(text="singing", needs=("music",), open_on=1, free_only=True, age=40, postcode="DM2 1AA")
+    results = selectors.search(criteria)
+    assert _names(results) == ["Sing Your Heart Out"]
+    assert results[0].text_score > 0 and results[0].distance_km is not None
