@@ -252,6 +252,10 @@ def test_wrong_content_type_is_415(client, universe, gp_system):
         "Consent",
         "Condition",
         "MedicationStatement",
+        "CarePlan",
+        "QuestionnaireResponse",
+        "Questionnaire",
+        "HealthcareService",
     ],
 )
 def test_every_type_searches_to_a_valid_bundle(client, universe, gp_system, resource_type):

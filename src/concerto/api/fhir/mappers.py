@@ -351,3 +351,177 @@ def audit_event_to_fhir(event: AuditEvent) -> dict[str, Any]:
             entity["what"]["identifier"] = {"system": NHS_NUMBER, "value": event.nhs_number}
         resource["entity"] = [entity]
     return validated(resource)
+
+
+# --- care plans, goals, questionnaires, responses, directory services ---------------------------
+
+PLAN_CATEGORY = {"care": "Care and support plan", "crisis": "Crisis and relapse plan"}
+
+
+def care_plan_id(version) -> str:
+    return f"{version.kind}-{version.patient.public_id}"
+
+
+def care_plan_to_fhir(version) -> dict[str, Any]:
+    """The latest version of one of the patient's plans. The FHIR id names the plan (kind and
+    patient); meta.versionId is the plan's version number, so older versions are history."""
+    from concerto.careplans import sections
+
+    # The plan's own words, section by section, as the plan page and its print show them.
+    lines = [
+        f"{section.label}: {' / '.join(rows)}"
+        for section in sections.SECTIONS.get(version.kind, [])
+        if (rows := sections.section_lines(section, version.content))
+    ]
+    resource: dict[str, Any] = {
+        "resourceType": "CarePlan",
+        "id": care_plan_id(version),
+        "meta": {"versionId": str(version.number), "lastUpdated": version.saved_at.isoformat()},
+        # A draft after an agreed version is still a draft: the FHIR status says which this is.
+        "status": "active" if version.status == "agreed" else "draft",
+        "intent": "plan",
+        "category": [{"text": PLAN_CATEGORY.get(version.kind, version.kind)}],
+        "title": PLAN_CATEGORY.get(version.kind, version.kind),
+        "subject": patient_reference(version.patient),
+        "created": version.saved_at.isoformat(),
+        "author": reference("PractitionerRole", version.saved_by_id),
+    }
+    if lines:
+        resource["description"] = "\n".join(lines)[:10_000]
+    goals = (version.content.get("goals") or []) if version.kind == "care" else []
+    if goals:
+        resource["goal"] = [reference("Goal", goal_id(version, n)) for n in range(1, len(goals) + 1)]
+    if version.status == "agreed" and version.agreed_on:
+        resource["note"] = [
+            {"text": f"Agreed with {version.agreed_with} on {version.agreed_on.isoformat()} ({version.agreed_how})"}
+        ]
+    return validated(resource)
+
+
+def goal_id(version, number: int) -> str:
+    return f"{version.patient.public_id}-{number}"
+
+
+def goals_to_fhir(version) -> list[dict[str, Any]]:
+    """The goals of a care plan version (the patient's own words; progress on a 0–10 scale)."""
+    resources = []
+    for number, goal in enumerate(version.content.get("goals") or [], start=1):
+        resource: dict[str, Any] = {
+            "resourceType": "Goal",
+            "id": goal_id(version, number),
+            "lifecycleStatus": "active",
+            "description": {"text": str(goal.get("goal", ""))[:300] or "Goal"},
+            "subject": patient_reference(version.patient),
+            "expressedBy": patient_reference(version.patient),
+        }
+        progress = []
+        if goal.get("baseline") is not None:
+            progress.append(f"baseline {goal['baseline']}/10")
+        if goal.get("current") not in (None, ""):
+            progress.append(f"now {goal['current']}/10")
+        if progress:
+            resource["note"] = [{"text": "Progress: " + ", ".join(progress)}]
+        resources.append(validated(resource))
+    return resources
+
+
+ITEM_TYPE = {"choice": "choice", "integer": "integer", "boolean": "boolean", "string": "text", "text": "text"}
+
+
+def questionnaire_to_fhir(definition) -> dict[str, Any]:
+    def item(it) -> dict[str, Any]:
+        entry: dict[str, Any] = {
+            "linkId": it.link_id,
+            "text": it.text or it.link_id,
+            "type": ITEM_TYPE.get(it.type, "string"),
+            "required": it.required,
+        }
+        if it.options:
+            entry["answerOption"] = [{"valueCoding": {"code": str(o.value), "display": o.display}} for o in it.options]
+        return entry
+
+    groups = [
+        {
+            "linkId": g.link_id or f"group-{n}",
+            "text": g.text or g.link_id or "Questions",
+            "type": "group",
+            "item": [item(i) for i in g.items],
+        }
+        for n, g in enumerate(definition.sections, start=1)
+        if g.items
+    ]
+    resource: dict[str, Any] = {
+        "resourceType": "Questionnaire",
+        "id": definition.key,
+        "url": definition.url,
+        "version": definition.version,
+        "name": "".join(ch for ch in definition.key.title() if ch.isalnum()) or "Questionnaire",
+        "title": definition.title,
+        "status": "active",
+        "description": definition.description or definition.title,
+        "item": groups,
+    }
+    if definition.copyright:
+        resource["copyright"] = definition.copyright
+    return validated(resource)
+
+
+def questionnaire_response_to_fhir(response) -> dict[str, Any]:
+    def answer(value) -> dict[str, Any]:
+        if isinstance(value, bool):
+            return {"valueBoolean": value}
+        if isinstance(value, int):
+            return {"valueInteger": value}
+        if isinstance(value, float):
+            return {"valueDecimal": value}
+        return {"valueString": str(value)}
+
+    items = [
+        {"linkId": str(link_id), "answer": [answer(value)]}
+        for link_id, value in sorted(response.answers.items())
+        if value not in (None, "")
+    ]
+    resource: dict[str, Any] = {
+        "resourceType": "QuestionnaireResponse",
+        "id": str(response.pk),
+        "questionnaire": f"{response.questionnaire_url}|{response.questionnaire_version}",
+        "status": "completed",
+        "subject": patient_reference(response.patient),
+        "authored": response.completed_on.isoformat(),
+        "item": items,
+    }
+    if response.completed_by_patient:
+        resource["author"] = patient_reference(response.patient)
+    elif response.recorded_by_id:
+        resource["author"] = reference("PractitionerRole", response.recorded_by_id)
+    return validated(resource)
+
+
+def healthcare_service_to_fhir(service) -> dict[str, Any]:
+    resource: dict[str, Any] = {
+        "resourceType": "HealthcareService",
+        "id": service.oruk_id,
+        "identifier": [{"system": "https://openreferraluk.org/service-id", "value": service.oruk_id}],
+        "active": service.status == "active",
+        "name": service.name,
+    }
+    if service.description:
+        resource["comment"] = service.description[:2000]
+    owner = service.organisation
+    if owner.organisation_id:
+        resource["providedBy"] = organisation_reference(owner.organisation)
+    else:
+        resource["providedBy"] = {"display": owner.name}
+    telecom = []
+    if service.email:
+        telecom.append({"system": "email", "value": service.email})
+    if service.url:
+        telecom.append({"system": "url", "value": service.url})
+    if telecom:
+        resource["telecom"] = telecom
+    terms = list(service.terms.all())
+    if terms:
+        resource["category"] = [{"text": t.name} for t in terms]
+    if service.fees_description:
+        resource["extraDetails"] = service.fees_description[:2000]
+    return validated(resource)

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Exists, Model, OuterRef, Q, QuerySet
 
 from concerto.access import audit
 from concerto.access.models import AuditAction, AuditEvent, CareTeamEntry, Consent, Membership
@@ -24,7 +24,11 @@ from concerto.access.permissions import Permission
 from concerto.access.policy import has_permission, visible_patients
 from concerto.api.fhir import mappers
 from concerto.api.fhir.http import DMD, NHS_NUMBER, ODS_CODE, SNOMED, FhirError, not_found
+from concerto.careplans.models import PlanVersion
+from concerto.directory.models import Service
 from concerto.organisations.models import Organisation
+from concerto.outcomes import definitions as questionnaire_definitions
+from concerto.outcomes.models import QuestionnaireResponse
 from concerto.people.models import Patient, User
 from concerto.records.models import ClinicalEvent, MedicationIssue
 from concerto.referrals.models import Episode, Referral
@@ -51,6 +55,9 @@ class ResourceType:
     # The same rows before the access policy's scoping, for searches that name their patients:
     # those are resolved through the policy first (a few ids), instead of scoping every row.
     unscoped: Callable[[], QuerySet] | None = None
+    # Resources that are not one row each (goals inside a plan, questionnaires defined in files).
+    virtual_read: Callable[[Membership, str], dict[str, Any]] | None = None
+    virtual_search: Callable[[Membership, Params], list[dict[str, Any]]] | None = None
 
     def queryset(self, by: Membership) -> QuerySet:
         rows = self.rows(by)
@@ -408,6 +415,161 @@ TYPES: dict[str, ResourceType] = {
 }
 
 
+# --- care plans, goals, questionnaires and responses, directory services ------------------------
+
+
+def _latest_plans() -> QuerySet:
+    newer = PlanVersion.objects.filter(
+        patient=OuterRef("patient"), kind=OuterRef("kind"), number__gt=OuterRef("number")
+    )
+    return PlanVersion.objects.exclude(Exists(newer))
+
+
+def _plans(by: Membership) -> QuerySet:
+    return _latest_plans().filter(patient__in=visible_patients(by, Permission.PATIENT_CAREPLAN_VIEW))
+
+
+def _plan_id(value: str) -> Q:
+    kind, _, rest = value.partition("-")
+    public_id = _public_uuid(rest)
+    if kind not in ("care", "crisis") or public_id is None:
+        return Q(pk__in=[])
+    return Q(kind=kind, patient__public_id=public_id)
+
+
+def _goal_plan(by: Membership, patient_public_id: uuid.UUID):
+    return _plans(by).filter(kind="care", patient__public_id=patient_public_id).select_related("patient").first()
+
+
+def _read_goal(by: Membership, id_: str) -> dict[str, Any]:
+    public_id, _, number = id_.rpartition("-")
+    patient_id = _public_uuid(public_id)
+    plan = _goal_plan(by, patient_id) if patient_id and number.isdigit() else None
+    goals = mappers.goals_to_fhir(plan) if plan is not None else []
+    if plan is None or not 1 <= (int(number) if number.isdigit() else 0) <= len(goals):
+        audit.record(by=by, action=AuditAction.DENIED, what="fhir_goal", detail={"id": id_[:64]})
+        raise not_found("Goal")
+    audit.record(by=by, action=AuditAction.VIEW, what="fhir_goal", patient=plan.patient, detail={"id": id_})
+    return goals[int(number) - 1]
+
+
+def _search_goals(by: Membership, params: Params) -> list[dict[str, Any]]:
+    unknown = set(params) - {"patient", "subject"}
+    if unknown:
+        raise FhirError(400, f"Goal cannot be searched by {', '.join(sorted(unknown))}", code="not-supported")
+    named = params.get("patient", []) + params.get("subject", [])
+    if not named:
+        raise FhirError(400, "Search goals by patient (goals live in each patient's care plan)", code="required")
+    found: list[dict[str, Any]] = []
+    patient_ids: list[int] = []
+    for value in named:
+        patient_id = _public_uuid(value.removeprefix("Patient/"))
+        plan = _goal_plan(by, patient_id) if patient_id else None
+        if plan is not None:
+            found += mappers.goals_to_fhir(plan)
+            patient_ids.append(plan.patient_id)
+    audit.record(by=by, action=AuditAction.SEARCH, what="fhir_goal_search", detail={"patient_ids": patient_ids})
+    return found
+
+
+def _read_questionnaire(by: Membership, id_: str) -> dict[str, Any]:
+    questionnaire = questionnaire_definitions.all_questionnaires().get(id_)
+    if questionnaire is None:
+        raise not_found("Questionnaire")
+    return mappers.questionnaire_to_fhir(questionnaire)
+
+
+def _search_questionnaires(by: Membership, params: Params) -> list[dict[str, Any]]:
+    unknown = set(params) - {"url", "name", "_id"}
+    if unknown:
+        raise FhirError(400, f"Questionnaire cannot be searched by {', '.join(sorted(unknown))}", code="not-supported")
+    found = []
+    for key, questionnaire in sorted(questionnaire_definitions.all_questionnaires().items()):
+        if any(questionnaire.url != v.partition("|")[0] for v in params.get("url", [])):
+            continue
+        if any(v.lower() not in questionnaire.title.lower() for v in params.get("name", [])):
+            continue
+        if any(key != v for v in params.get("_id", [])):
+            continue
+        found.append(mappers.questionnaire_to_fhir(questionnaire))
+    return found
+
+
+def _directory_services(by: Membership) -> QuerySet | None:
+    # The community directory is public information: any member may read it.
+    return Service.objects.select_related("organisation__organisation").prefetch_related("terms")
+
+
+MORE_TYPES = [
+    ResourceType(
+        "CarePlan",
+        _plans,
+        lambda by, v: mappers.care_plan_to_fhir(v),
+        _plan_id,
+        {
+            "patient": _patient_param("patient"),
+            "subject": _patient_param("patient"),
+            "category": lambda v: Q(kind=v.rpartition("|")[2]),
+            "status": lambda v: Q(status="agreed" if v == "active" else "draft" if v == "draft" else "?"),
+        },
+        patient_of=lambda v: v.patient,
+        order=("patient_id", "kind"),
+        select=("patient",),
+        permission=Permission.PATIENT_CAREPLAN_VIEW,
+        unscoped=_latest_plans,
+    ),
+    ResourceType(
+        "Goal",
+        lambda by: None,
+        lambda by, row: row,
+        _patient_id,
+        {"patient": _patient_param("patient"), "subject": _patient_param("patient")},
+        virtual_read=_read_goal,
+        virtual_search=_search_goals,
+    ),
+    ResourceType(
+        "Questionnaire",
+        lambda by: None,
+        lambda by, row: row,
+        _patient_id,
+        {"url": lambda v: Q(), "name": lambda v: Q(), "_id": lambda v: Q()},
+        virtual_read=_read_questionnaire,
+        virtual_search=_search_questionnaires,
+    ),
+    ResourceType(
+        "QuestionnaireResponse",
+        _of_visible(QuestionnaireResponse, CLINICAL),
+        lambda by, r: mappers.questionnaire_response_to_fhir(r),
+        _int_id,
+        {
+            "patient": _patient_param("patient"),
+            "subject": _patient_param("patient"),
+            "questionnaire": lambda v: Q(questionnaire_url=v.partition("|")[0]),
+            "authored": _date_filter("completed_on"),
+        },
+        patient_of=lambda r: r.patient,
+        order=("-completed_on", "-pk"),
+        select=("patient",),
+        permission=CLINICAL,
+        unscoped=QuestionnaireResponse.objects.all,
+    ),
+    ResourceType(
+        "HealthcareService",
+        _directory_services,
+        lambda by, s: mappers.healthcare_service_to_fhir(s),
+        lambda id_: Q(oruk_id=id_),
+        {
+            "name": lambda v: Q(name__icontains=v),
+            "active": lambda v: Q(status="active") if v == "true" else ~Q(status="active"),
+            "organization": lambda v: Q(organisation__organisation__code=v.removeprefix("Organization/")),
+        },
+        order=("name", "pk"),
+        select=("organisation__organisation",),
+    ),
+]
+TYPES.update({t.name: t for t in MORE_TYPES})
+
+
 def get_type(name: str) -> ResourceType:
     resource_type = TYPES.get(name)
     if resource_type is None:
@@ -424,6 +586,9 @@ def _rows_or_refuse(resource_type: ResourceType, by: Membership) -> QuerySet:
 
 def read(*, resource_type: ResourceType, id_: str, by: Membership) -> tuple[Any, dict[str, Any]]:
     """The row and its resource, audited; a row the caller may not see is 404 and audited as denied."""
+    if resource_type.virtual_read is not None:
+        resource = resource_type.virtual_read(by, id_)
+        return resource, resource
     rows = _rows_or_refuse(resource_type, by)
     if resource_type.select:
         rows = rows.select_related(*resource_type.select)
@@ -463,6 +628,9 @@ def _named_patients(resource_type: ResourceType, params: Params, by: Membership)
 
 
 def search(*, resource_type: ResourceType, params: Params, offset: int, count: int, by: Membership) -> SearchResult:
+    if resource_type.virtual_search is not None:
+        everything = resource_type.virtual_search(by, params)
+        return SearchResult(everything[offset : offset + count], len(everything))
     rows = _rows_or_refuse(resource_type, by)
     named = _named_patients(resource_type, params, by)
     if named is not None:
