@@ -100,3 +100,13 @@ def test_session_changes_need_the_csrf_token(universe):
     response = client.post(f"/api/patients/{universe.alice.public_id}/events", body, content_type="application/json")
     assert response.status_code in (401, 403)
     assert not ClinicalEvent.objects.filter(patient=universe.alice).exists()
+
+
+def test_the_demo_client_has_the_published_key(client, universe):
+    from concerto.api import demo
+    from concerto.organisations.actions import create_organisation
+
+    create_organisation(code=demo.DEMO_PRACTICE, name="Demo practice", kind="gp_practice", parent=universe.pcn_north)
+    key = demo.ensure_demo_client()
+    assert key == demo.ensure_demo_client() == demo.DEMO_KEY  # made once
+    assert client.get("/api/me", HTTP_AUTHORIZATION=f"Bearer {key}").json()["organisation_code"] == demo.DEMO_PRACTICE

@@ -25,14 +25,23 @@ class IssuedClient:
 
 
 @transaction.atomic
-def create_api_client(*, name: str, organisation: Organisation, role: str, by: Membership | None) -> IssuedClient:
-    """A system client of `organisation` holding `role` there. `by=None` is the set-up command."""
+def create_api_client(
+    *,
+    name: str,
+    organisation: Organisation,
+    role: str,
+    by: Membership | None,
+    client_id: str | None = None,
+    secret: str | None = None,
+) -> IssuedClient:
+    """A system client of `organisation` holding `role` there. `by=None` is the set-up command.
+    A chosen `client_id`/`secret` is for the demo's published key only; real clients get random ones."""
     if by is not None and not has_permission(by, Permission.REFERENCE_DATA_ADMIN):
         raise NotPermitted("Only a system administrator can add API clients.")
-    client_id = credentials.new_client_id()
+    client_id = client_id or credentials.new_client_id()
     user = create_staff_user(username=f"api:{client_id}", password=None, first_name=name[:150])
     membership = add_membership(user=user, organisation=organisation, role=role, by=by)
-    secret = credentials.new_secret()
+    secret = secret or credentials.new_secret()
     client = ApiClient.objects.create(
         client_id=client_id,
         name=name,
