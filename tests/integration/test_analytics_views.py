@@ -273,3 +273,16 @@ def test_publish_indicators_computes_every_stale_month_up_front(universe, engine
     assert len(engine.calls) == calls  # all fresh: nothing recomputed
     call_command("publish_indicators", "--all", stdout=io.StringIO())
     assert len(engine.calls) == 2 * calls
+
+
+def test_no_results_yet_shows_empty_tables_not_an_error(universe, engine):
+    engine.results = _results().iloc[0:0]
+    client = client_as(universe.m("analyst"))
+    overview = client.get(reverse("analytics:overview"))
+    assert overview.status_code == 200
+    rows = _tables(overview)["table-overview"][1:]
+    assert rows and all(row[2:5] == ["–", "–", "–"] and row[5] == "Not enough data" for row in rows)
+    page = client.get(reverse("analytics:indicator", args=["phc_all_six"]))
+    assert page.status_code == 200
+    assert 'data-testid="no-chart"' in page.content.decode()
+    assert "No figures have been computed" in page.content.decode()
