@@ -63,7 +63,7 @@ def demo_server(tmp_path_factory):
                 raise RuntimeError(f"server did not start: {log.read_text()[-2000:]}") from None
             time.sleep(0.2)
     try:
-        yield {"url": url, "db": data / "concerto.sqlite3"}
+        yield {"url": url, "db": data / "concerto.sqlite3", "env": env}
     finally:
         server.terminate()
         server.wait(timeout=10)
