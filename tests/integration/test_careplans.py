@@ -586,3 +586,24 @@ def test_the_patient_summary_links_to_the_plans_for_roles_that_may_read_them(uni
     summary = reverse("patient-summary", args=[universe.alice.public_id])
     assert b'data-testid="care-plan-section"' in client_as(universe.m("gp_n1")).get(summary).content
     assert b'data-testid="care-plan-section"' not in client_as(universe.m("admin_n1")).get(summary).content
+
+
+def test_dialog_answers_newer_than_the_plan_are_pointed_out(universe):
+    from concerto.outcomes.actions import record_response
+
+    gp = universe.m("gp_n1")
+    answers = {str(n): 4 for n in range(1, 12)} | {f"{n}-help": n == 1 for n in range(1, 12)}
+    record_response(
+        patient=universe.alice,
+        questionnaire="dialog",
+        answers=answers,
+        by=gp,
+        completed_on=clock.today() - dt.timedelta(days=30),
+    )
+    _save(universe)  # written from last month's answers
+    url = reverse("careplans:care", args=[universe.alice.public_id])
+    assert b'data-testid="newer-dialog"' not in client_as(gp).get(url).content
+    record_response(patient=universe.alice, questionnaire="dialog", answers=answers, by=gp)
+    assert b'data-testid="newer-dialog"' in client_as(gp).get(url).content
+    _save(universe, based_on=1)  # the new version takes today's answers
+    assert b'data-testid="newer-dialog"' not in client_as(gp).get(url).content

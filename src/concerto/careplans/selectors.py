@@ -126,6 +126,15 @@ def dialog_needs(patient: Patient, *, by: Membership) -> dict | None:
     }
 
 
+def newer_dialog(version: PlanVersion | None, latest: dict | None) -> dict | None:
+    """DIALOG answers completed after the ones this care plan was written from (or, for a plan
+    written without any, the first ones): the plan may no longer fit the person's needs (H20)."""
+    if version is None or version.kind != Kind.CARE or latest is None:
+        return None
+    based_on = (version.content.get("dialog") or {}).get("completed")
+    return latest if based_on is None or latest["completed"] > based_on else None
+
+
 def physical_health_suggestions(patient: Patient, *, by: Membership) -> list[str]:
     """Open follow-ups and outstanding checks from the SMI physical health register, offered as
     physical-health actions (only to roles that may read the clinical record)."""

@@ -47,6 +47,7 @@ def plan(request: MemberRequest, patient: Patient, kind: str) -> HttpResponse:
         version=latest,
         last_agreed=agreed,
         review_overdue=selectors.review_overdue(latest),
+        newer_dialog=selectors.newer_dialog(latest, selectors.dialog_needs(patient, by=by) if latest else None),
         change_requests=[r for r in selectors.open_change_requests(patient, by=by) if r.kind == kind],
         agreement_form=AgreementForm(initial={"version": latest.number}) if latest and not latest.is_agreed else None,
         resolve_form=ResolveRequestForm(),
