@@ -131,6 +131,21 @@ def test_observation_search_by_patient_code_and_date_with_paging(client, univers
     assert audit.detail["patient_ids"] == [universe.alice.pk]
 
 
+def test_total_none_skips_counting_but_still_links_the_next_page(client, universe, gp_system):
+    gp = universe.m("gp_n1")
+    for day in range(1, 4):
+        record_clinical_event(
+            patient=universe.alice, code=BMI, date=dt.date(2024, 2, day), value=Decimal(25), unit="kg/m2", by=gp
+        )
+    first = get(client, f"/fhir/Observation?code={BMI}&_count=2&_total=none", gp_system).json()
+    assert "total" not in first
+    assert len(first["entry"]) == 2
+    next_url = next(link["url"] for link in first["link"] if link["relation"] == "next")
+    last = get(client, next_url.removeprefix("http://testserver"), gp_system).json()
+    assert len(last["entry"]) == 1
+    assert "next" not in {link["relation"] for link in last["link"]}
+
+
 def test_count_is_capped(client, universe, gp_system):
     response = get(client, f"/fhir/Organization?_count={MAX_COUNT * 10}", gp_system).json()
     self_link = next(link["url"] for link in response["link"] if link["relation"] == "self")

@@ -32,7 +32,7 @@ from concerto.api.fhir.http import (
 )
 from concerto.api.models import ExportFile, ExportJob, ExportStatus
 
-CONTROL_PARAMS = {"_count", "_offset", "_format"}
+CONTROL_PARAMS = {"_count", "_offset", "_format", "_total"}
 
 
 def fhir_endpoint(methods: tuple[str, ...]):
@@ -89,21 +89,23 @@ def _link(request: HttpRequest, params: dict[str, list[str]], count: int, offset
 def _searchset(request: HttpRequest, resource_type: str, params, found, count: int, offset: int) -> dict:
     links = [{"relation": "self", "url": _link(request, params, count, offset)}]
     links.append({"relation": "first", "url": _link(request, params, count, 0)})
-    if offset + count < found.total:
+    if found.more:
         links.append({"relation": "next", "url": _link(request, params, count, offset + count)})
     if offset > 0:
         links.append({"relation": "previous", "url": _link(request, params, count, max(offset - count, 0))})
     base = request.build_absolute_uri(reverse("api:fhir-base"))
-    return {
+    bundle = {
         "resourceType": "Bundle",
         "type": "searchset",
-        "total": found.total,
         "link": links,
         "entry": [
             {"fullUrl": f"{base}{resource_type}/{r['id']}", "resource": r, "search": {"mode": "match"}}
             for r in found.resources
         ],
     }
+    if found.total is not None:
+        bundle["total"] = found.total
+    return bundle
 
 
 def _versioned(outcome: writes.Outcome, request: HttpRequest) -> HttpResponse:
@@ -124,7 +126,17 @@ def type_level(request: MemberRequest, resource_type: str) -> HttpResponse:
         return _versioned(outcome, request)
     count, offset = _paging(request)
     params = _search_params(request)
-    found = resources.search(resource_type=kind, params=params, offset=offset, count=count, by=request.membership)
+    total = request.GET.get("_total", "accurate")
+    if total not in ("accurate", "none", "estimate"):
+        raise FhirError(400, "_total is accurate, estimate or none")
+    found = resources.search(
+        resource_type=kind,
+        params=params,
+        offset=offset,
+        count=count,
+        by=request.membership,
+        with_total=total != "none",
+    )
     return fhir_response(_searchset(request, kind.name, params, found, count, offset))
 
 
