@@ -37,7 +37,9 @@ class SelfReferralForm(forms.Form):
     def __init__(self, *args, destinations, **kwargs):
         super().__init__(*args, **kwargs)
         self.destinations = {str(d.pk): d for d in destinations}
-        self.fields["destination"].choices = [(str(d.pk), d.name) for d in destinations]
+        destination = self.fields["destination"]
+        assert isinstance(destination, forms.ChoiceField)
+        destination.choices = [(str(d.pk), d.name) for d in destinations]
 
     def clean_destination(self):
         return self.destinations[self.cleaned_data["destination"]]
