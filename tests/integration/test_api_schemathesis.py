@@ -3,7 +3,7 @@ never make the server fail. Kept small (a few examples per operation) to stay fa
 
 import pytest
 import schemathesis
-from django.core.signals import request_finished
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
@@ -17,10 +17,12 @@ schema = schemathesis.openapi.from_wsgi("/api/openapi.json", get_wsgi_applicatio
 @pytest.fixture
 def system_key(universe):
     # Keep the test's transaction open across requests, as Django's own test client does.
+    request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
     try:
         yield create_api_client(name="Fuzzer", organisation=universe.practice_n1, role="gp", by=None).key
     finally:
+        request_started.connect(close_old_connections)
         request_finished.connect(close_old_connections)
 
 
