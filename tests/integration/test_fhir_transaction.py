@@ -266,3 +266,20 @@ def test_not_a_transaction_bundle_is_refused(client, universe, gp_system):
     response = post_bundle(client, gp_system, bundle)
     assert response.status_code == 400
     OperationOutcome.model_validate(response.json())
+
+
+def test_a_versioned_update_inside_a_bundle(client, universe, gp_system):
+    read = client.get(f"/fhir/Patient/{universe.alice.public_id}", HTTP_AUTHORIZATION=f"Bearer {gp_system.key}")
+    resource = read.json()
+    resource["address"] = [{"postalCode": "DM9 9ZZ"}]
+    entry = {"resource": resource, "request": {"method": "PUT", "url": f"Patient/{universe.alice.public_id}"}}
+    stale = {**entry, "request": {**entry["request"], "ifMatch": 'W/"0000"'}}
+    bundle = {"resourceType": "Bundle", "type": "transaction", "entry": [stale]}
+    assert post_bundle(client, gp_system, bundle).status_code == 412
+    entry["request"]["ifMatch"] = read["ETag"]
+    bundle["entry"] = [entry]
+    response = post_bundle(client, gp_system, bundle)
+    assert response.status_code == 200, response.content
+    assert response.json()["entry"][0]["response"]["etag"] != read["ETag"]
+    universe.alice.refresh_from_db()
+    assert universe.alice.postcode == "DM9 9ZZ"

@@ -1,5 +1,6 @@
 """Client credentials: the bearer key a system presents is `<client id>.<secret>`."""
 
+import datetime as dt
 import hashlib
 import hmac
 import secrets
@@ -37,7 +38,10 @@ def membership_for_key(key: str) -> Membership | None:
         return None
     if not client.membership.is_active:
         return None
-    ApiClient.objects.filter(pk=client.pk).update(last_used_at=timezone.now())
+    # Last use to the minute: enough to spot a dormant key, without a write on every request.
+    now = timezone.now()
+    if client.last_used_at is None or now - client.last_used_at > dt.timedelta(minutes=1):
+        ApiClient.objects.filter(pk=client.pk).update(last_used_at=now)
     return client.membership
 
 
