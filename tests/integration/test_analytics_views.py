@@ -88,6 +88,7 @@ def engine(monkeypatch, universe, settings, tmp_path):
     monkeypatch.setattr(engines, "live_database", lambda: "live")
     monkeypatch.setattr(run, "run_indicators", fake)
     monkeypatch.setattr(selectors.clock, "today", lambda: dt.date(2026, 11, 15))
+    monkeypatch.setattr(store, "BACKGROUND", False)
     return fake
 
 
@@ -225,9 +226,8 @@ def test_results_are_computed_once_stored_protected_and_show_when(universe, engi
     first = client.get(reverse("analytics:overview"))
     client.get(reverse("analytics:indicator", args=["phc_all_six"]))
     # Earlier months without breakdowns, the latest with them; then nothing until they go stale.
-    past = MONTHS[:-1]
-    batches = [past[i : i + store.BATCH] for i in range(0, len(past), store.BATCH)]
-    assert engine.calls == [*(("live", b, False) for b in batches), ("live", [LATEST], True)]
+    # The latest month first with breakdowns, then the others newest first without; then nothing.
+    assert engine.calls == [("live", [LATEST], True), *(("live", [m], False) for m in reversed(MONTHS[:-1]))]
     assert len(MONTHS) == 24 and MONTHS[0] == dt.date(2024, 11, 1) and dt.date(2026, 10, 1) == LATEST
     assert "October 2026" in first.content.decode()
     assert first.context["published"].as_of is not None
@@ -286,3 +286,18 @@ def test_no_results_yet_shows_empty_tables_not_an_error(universe, engine):
     assert page.status_code == 200
     assert 'data-testid="no-chart"' in page.content.decode()
     assert "No figures have been computed" in page.content.decode()
+
+
+def test_page_views_compute_in_the_background_and_show_what_is_ready(universe, engine, monkeypatch):
+    monkeypatch.setattr(store, "BACKGROUND", True)
+    client = client_as(universe.m("analyst"))
+    first = client.get(reverse("analytics:overview")).content.decode()
+    assert 'data-testid="computing"' in first and "Figures for 24 months are being computed" in first
+    assert '<meta http-equiv="refresh" content="15">' in first
+    store.wait()
+    assert not (store.directory() / "computing.lock").exists()
+    second = client.get(reverse("analytics:overview"))
+    assert 'data-testid="computing"' not in second.content.decode()
+    assert "refresh" not in second.content.decode()
+    all_six = next(row for row in _tables(second)["table-overview"] if row[0] == "All six physical health checks")
+    assert all_six[2] == "145"

@@ -35,8 +35,9 @@ class Place:
 @dataclass(frozen=True)
 class Published:
     results: pd.DataFrame  # protected: withheld counts are pd.NA, withheld values None
-    as_of: dt.datetime
+    as_of: dt.datetime | None
     places: dict[str, Place]  # the member's ICB, its PCNs and practices, in display order
+    computing: list[dt.date]  # months still being computed in the background
 
     @property
     def latest_period(self) -> dt.date | None:
@@ -87,18 +88,22 @@ def published(*, by: Membership, what: str, detail: dict | None = None) -> Publi
     if not has_permission(by, Permission.AGGREGATES_VIEW) or by.organisation.kind != K.ICB:
         raise Http404("No such page")
     hierarchy = _hierarchy()
-    results, as_of = store.load(reporting_months(clock.today()), parents=_parents(hierarchy), now=clock.now())
+    snapshot = store.load(
+        reporting_months(clock.today()), parents=_parents(hierarchy), now=clock.now(), background=store.BACKGROUND
+    )
     icb = by.organisation.code
     places = {
         code: p
         for code, p in hierarchy.items()
         if icb in (code, p.parent) or (p.parent in hierarchy and hierarchy[p.parent].parent == icb)
     }
+    results = snapshot.results
     ours = results[results.organisation.isin(places)].reset_index(drop=True)
     audit.record(by=by, action=AuditAction.VIEW, what=what, detail=detail or {})
-    return Published(results=ours, as_of=as_of, places=places)
+    return Published(results=ours, as_of=snapshot.as_of, places=places, computing=snapshot.computing)
 
 
 def refresh_published(progress=None) -> None:
     """Compute and store every stale month now (the demo and `concerto publish_indicators`)."""
-    store.load(reporting_months(clock.today()), parents=_parents(_hierarchy()), now=clock.now(), progress=progress)
+    months = reporting_months(clock.today())
+    store.load(months, parents=_parents(_hierarchy()), now=clock.now(), background=False, progress=progress)

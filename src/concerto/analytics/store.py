@@ -5,27 +5,39 @@ month's results are protected (`disclosure.protect`) and written as one Parquet 
 `DATA_DIR/analytics/published/`: only disclosure-controlled figures ever reach the disk. A month is
 recomputed when its file is older than `FRESH_FOR` (the latest month) or `PAST_FRESH_FOR` (earlier
 months, which change only when records are back-dated). Breakdowns are computed for the latest month
-only: the dashboards show them for that month alone. `concerto publish_indicators` does the work up
-front (nightly, after data loads), so page views seldom wait for it.
+only: the dashboards show them for that month alone. A page view that finds stale months starts
+computing them in a background thread (latest month first, each stored when done) and shows what is
+stored meanwhile; `concerto publish_indicators` does the work up front (nightly, after data loads).
 """
 
 import datetime as dt
+import logging
 import os
 import tempfile
+import threading
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+from django import db
 from django.conf import settings
 
 from concerto.analytics import disclosure, engines, run
 from concerto.analytics.catalogue import INDICATORS
+from concerto.analytics.run import COLUMNS
+
+logger = logging.getLogger(__name__)
 
 FRESH_FOR = dt.timedelta(hours=1)
 PAST_FRESH_FOR = dt.timedelta(days=1)
-BATCH = 6
+LOCK_STALE = dt.timedelta(hours=2)
+# Page views compute in a background thread and show what is stored so far; tests turn this off.
+BACKGROUND = True
+_worker: threading.Thread | None = None
+_worker_lock = threading.Lock()
 
 
 def directory() -> Path:
@@ -54,18 +66,53 @@ def _stale(months: list[dt.date], now: dt.datetime) -> list[dt.date]:
 
 
 def _compute(months: list[dt.date], latest: dt.date, parents: Mapping[str, str], progress) -> None:
+    """Compute and store `months`: the latest first (with breakdowns), then the others newest first,
+    each stored as soon as it is done so the pages fill in while the rest run."""
     con = engines.live_database()
     units = {key: indicator.unit for key, indicator in INDICATORS.items()}
-    past = [m for m in months if m != latest]
-    # In batches: the engine's query grows with the months asked for (SQLite's parser overflowed at 23).
-    runs = [(past[i : i + BATCH], False) for i in range(0, len(past), BATCH)]
-    if latest in months:
-        runs.append(([latest], True))
-    for periods, breakdowns in runs:
-        raw = run.run_indicators(con, periods=periods, breakdowns=breakdowns, progress=progress)
-        published = disclosure.protect(raw, units=units, parents=parents)
-        for month in periods:
-            _write(published[published.period == month], _path(month))
+    for month in sorted(months, key=lambda m: (m != latest, -m.toordinal())):
+        raw = run.run_indicators(con, periods=[month], breakdowns=month == latest, progress=progress)
+        _write(disclosure.protect(raw, units=units, parents=parents), _path(month))
+
+
+def _lock_path() -> Path:
+    return directory() / "computing.lock"
+
+
+def _start_in_background(months: list[dt.date], latest: dt.date, parents: Mapping[str, str]) -> None:
+    """Compute in a thread of this process, unless this or another process already is (a lock file,
+    ignored once older than LOCK_STALE in case its process died)."""
+    global _worker
+    with _worker_lock:
+        if _worker is not None and _worker.is_alive():
+            return
+        lock = _lock_path()
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        at = _computed_at(lock)
+        if at is not None and dt.datetime.now(dt.UTC) - at > LOCK_STALE:
+            lock.unlink(missing_ok=True)
+        try:
+            os.close(os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+        except FileExistsError:
+            return
+
+        def work() -> None:
+            try:
+                _compute(months, latest, parents, None)
+            except Exception:
+                logger.exception("computing the published indicator figures failed")
+            finally:
+                lock.unlink(missing_ok=True)
+                db.connection.close()  # this thread's own database connection
+
+        _worker = threading.Thread(target=work, name="publish-indicators", daemon=True)
+        _worker.start()
+
+
+def wait() -> None:
+    """Wait for this process's background computation, if any (tests, the command)."""
+    if _worker is not None:
+        _worker.join()
 
 
 def _write(frame: pd.DataFrame, path: Path) -> None:
@@ -85,21 +132,33 @@ def _read(path: Path) -> pd.DataFrame:
     return frame
 
 
+@dataclass(frozen=True)
+class Snapshot:
+    results: pd.DataFrame
+    as_of: dt.datetime | None  # when the oldest month shown was computed
+    computing: list[dt.date]  # months being computed (or recomputed) now
+
+
 def load(
     months: list[dt.date],
     *,
     parents: Mapping[str, str],
     now: dt.datetime,
+    background: bool = True,
     progress: Callable[[str], None] | None = None,
-) -> tuple[pd.DataFrame, dt.datetime]:
-    """The published results for `months` (oldest first), computing stale months first; and the
-    time the oldest of them was computed."""
+) -> Snapshot:
+    """The stored results for `months` (oldest first). Stale months are computed first, or in the
+    background (the snapshot then has what is stored so far and says which months are coming)."""
     stale = _stale(months, now)
-    if stale:
+    if stale and background:
+        _start_in_background(stale, months[-1], parents)
+    elif stale:
         _compute(stale, months[-1], parents, progress)
-    frames = [_read(_path(m)) for m in months]
-    as_of = min(at for m in months if (at := _computed_at(_path(m))) is not None)
-    return pd.concat(frames, ignore_index=True), as_of
+    stored = [m for m in months if _path(m).exists()]
+    frames = [_read(_path(m)) for m in stored]
+    times = [at for m in stored if (at := _computed_at(_path(m))) is not None]
+    results = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
+    return Snapshot(results, min(times) if times else None, stale if background else [])
 
 
 def forget() -> None:

@@ -10,6 +10,8 @@ from concerto.access.permissions import Permission
 from concerto.analytics import charts, selectors, tables
 from concerto.analytics.catalogue import INDICATORS
 
+REFRESH_SECONDS = 15  # while figures are being computed in the background
+
 
 def _csv_requested(request: MemberRequest) -> str | None:
     return request.GET.get("table") if request.GET.get("format") == "csv" else None
@@ -36,7 +38,13 @@ def overview(request: MemberRequest) -> HttpResponse:
     return render(
         request,
         "analytics/overview.html",
-        {"published": published, "place": place, "table": table, "query": f"organisation={place.code}"},
+        {
+            "published": published,
+            "place": place,
+            "table": table,
+            "query": f"organisation={place.code}",
+            "refresh_seconds": REFRESH_SECONDS,
+        },
     )
 
 
@@ -93,5 +101,6 @@ def indicator(request: MemberRequest, key: str) -> HttpResponse:
             "breakdowns": shown[1:-1],
             "comparison": shown[-1],
             "query": f"organisation={place.code}",
+            "refresh_seconds": REFRESH_SECONDS,
         },
     )
