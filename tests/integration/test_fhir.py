@@ -12,6 +12,7 @@ from fhir.resources.R4B.patient import Patient as FhirPatient
 
 from concerto.access.models import AuditEvent
 from concerto.api.actions import create_api_client
+from concerto.api.fhir import mappers
 from concerto.api.fhir.http import FHIR_JSON, MAX_COUNT, NHS_NUMBER
 from concerto.records.actions import record_clinical_event
 from tests.fixtures import client_as
@@ -323,3 +324,57 @@ def test_two_updates_with_the_same_if_match_exactly_one_wins():
     universe.alice.refresh_from_db()
     assert universe.alice.family_name in ("Winner-A", "Winner-B")
     assert AuditEvent.objects.filter(what="patient_details", action="update").count() == 1
+
+
+# --- referral triage through Task, versioned by the referral's own version -----------------------
+
+
+@pytest.fixture
+def referral(universe):
+    from concerto.referrals.actions import refer
+
+    return refer(patient=universe.alice, destination=universe.cmht, reason="Low mood", by=universe.m("gp_n1"))
+
+
+def _task_update(resource, status, note="", owner=None):
+    body = {
+        **resource,
+        "businessStatus": {"coding": [{"system": mappers.CONCERTO_REFERRAL_STATUS, "code": status}]},
+        "note": [{"text": note}] if note else [],
+    }
+    if owner is not None:
+        body["owner"] = {"reference": f"PractitionerRole/{owner.pk}"}
+    if not body["note"]:
+        body.pop("note")
+    return body
+
+
+def test_the_team_triages_and_accepts_through_task_with_if_match(client, universe, referral):
+    team = create_api_client(name="CMHT system", organisation=universe.cmht, role="team_manager", by=None)
+    read = get(client, f"/fhir/Task/{referral.pk}", team)
+    assert read.status_code == 200, read.content
+    assert read["ETag"] == 'W/"1"'
+    body = _task_update(read.json(), "triaged", "Fits the CMHT criteria")
+    response = put(client, f"/fhir/Task/{referral.pk}", body, team, HTTP_IF_MATCH=read["ETag"])
+    assert response.status_code == 200, response.content
+    assert response["ETag"] == 'W/"2"'
+    assert response.json()["status"] == "received"
+    # The same stale version again: 412, nothing changes.
+    again = put(
+        client, f"/fhir/Task/{referral.pk}", _task_update(read.json(), "accepted", "x"), team, HTTP_IF_MATCH='W/"1"'
+    )
+    assert_outcome(again, 412)
+    assert_outcome(put(client, f"/fhir/Task/{referral.pk}", body, team), 428)
+    accept = _task_update(response.json(), "accepted", "Seen at the hub", owner=universe.m("clinician_cmht"))
+    accepted = put(client, f"/fhir/Task/{referral.pk}", accept, team, HTTP_IF_MATCH=response["ETag"])
+    assert accepted.status_code == 200, accepted.content
+    referral.refresh_from_db()
+    assert (referral.status, referral.version, referral.named_person) == ("accepted", 3, universe.m("clinician_cmht"))
+
+
+def test_only_the_owning_team_moves_a_referral(client, universe, gp_system, referral):
+    read = get(client, f"/fhir/Task/{referral.pk}", gp_system)
+    body = _task_update(read.json(), "triaged", "Not mine to triage")
+    assert_outcome(put(client, f"/fhir/Task/{referral.pk}", body, gp_system, HTTP_IF_MATCH=read["ETag"]), 403)
+    referral.refresh_from_db()
+    assert referral.status == "received"

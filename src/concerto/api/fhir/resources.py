@@ -392,6 +392,7 @@ TYPES: dict[str, ResourceType] = {
             select=("patient", "destination"),
             permission=DEMOGRAPHICS,
             unscoped=Referral.objects.all,
+            interactions=("read", "search-type", "update"),
         ),
         ResourceType(
             "Consent",

@@ -144,11 +144,13 @@ def type_level(request: MemberRequest, resource_type: str) -> HttpResponse:
 def instance(request: MemberRequest, resource_type: str, resource_id: str) -> HttpResponse:
     kind = resources.get_type(resource_type)
     if request.method == "PUT":
-        if kind.name != "Patient":
+        updates = {"Patient": writes.update_patient, "Task": writes.update_task}
+        update = updates.get(kind.name)
+        if update is None:
             raise FhirError(405, f"{kind.name} cannot be updated through this API", code="not-supported")
-        resource = writes.validate_resource(read_json(request), "Patient")
+        resource = writes.validate_resource(read_json(request), kind.name)
         with transaction.atomic():
-            outcome = writes.update_patient(
+            outcome = update(
                 resource_id,
                 resource,
                 if_match=parse_if_match(request.headers.get("If-Match")),

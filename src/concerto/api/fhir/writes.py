@@ -474,3 +474,76 @@ def _response_entry(outcome: Outcome) -> dict[str, Any]:
     if outcome.version:
         response["etag"] = f'W/"{outcome.version}"'
     return {"fullUrl": outcome.location, "response": response}
+
+
+# --- referral triage as Task updates -----------------------------------------------------------
+
+
+def update_task(task_id: str, resource: dict[str, Any], *, if_match: str | None, by: Membership) -> Outcome:
+    """Move a referral by updating its Task's businessStatus, as the triage hub or owning team
+    would on screen, through the referral actions. The Task's version is the referral's own
+    optimistic-locking version: 428 without If-Match, 412 when someone moved it since."""
+    from concerto.referrals import actions as referral_actions
+    from concerto.referrals.models import Referral, Status
+
+    if if_match is None:
+        raise FhirError(428, "Updates need If-Match with the version you read (the ETag)", code="conflict")
+    referral = (
+        Referral.objects.filter(pk=int(task_id) if task_id.isdigit() and len(task_id) < 19 else -1)
+        .filter(patient__in=visible_patients(by, Permission.PATIENT_VIEW_DEMOGRAPHICS))
+        .select_related("patient", "destination")
+        .first()
+    )
+    if referral is None:
+        raise not_found("Task")
+    if not if_match.isdigit() or int(if_match) != referral.version:
+        raise FhirError(412, "The referral changed since you read it; nothing was saved.", code="conflict")
+    codes = [
+        c.get("code")
+        for c in (resource.get("businessStatus") or {}).get("coding", [])
+        if c.get("system") == mappers.CONCERTO_REFERRAL_STATUS
+    ]
+    if len(codes) != 1 or codes[0] not in Status.values:
+        raise FhirError(
+            422, f"Give the new status as one businessStatus coding from {mappers.CONCERTO_REFERRAL_STATUS}"
+        )
+    target = codes[0]
+    note = " ".join(n.get("text", "") for n in resource.get("note", [])).strip()
+    version = referral.version
+    if target == referral.status:
+        return Outcome(mappers.task_to_fhir(referral), created=False, changed=False)
+
+    def named_person() -> Membership:
+        owner = (resource.get("owner") or {}).get("reference", "")
+        member_id = owner.removeprefix("PractitionerRole/")
+        member = Membership.objects.filter(pk=int(member_id)).first() if member_id.isdigit() else None
+        if member is None:
+            raise FhirError(422, "Accepting needs the named person as owner (PractitionerRole/<id>)", code="required")
+        return member
+
+    moves = {
+        Status.TRIAGED: lambda: referral_actions.triage(referral=referral, version=version, rationale=note, by=by),
+        Status.ACCEPTED: lambda: referral_actions.accept(
+            referral=referral, version=version, named_person=named_person(), rationale=note, by=by
+        ),
+        Status.ASSESSED: lambda: referral_actions.record_assessment(
+            referral=referral, version=version, on=clock.today(), by=by
+        ),
+        Status.IN_TREATMENT: lambda: referral_actions.start_treatment(
+            referral=referral, version=version, on=clock.today(), by=by
+        ),
+        Status.COMPLETED: lambda: referral_actions.complete(referral=referral, version=version, note=note, by=by),
+        Status.DECLINED_BY_PATIENT: lambda: referral_actions.decline_by_patient(
+            referral=referral, version=version, reason=note, by=by
+        ),
+        Status.WITHDRAWN: lambda: referral_actions.withdraw(referral=referral, version=version, reason=note, by=by),
+    }
+    move = moves.get(Status(target))
+    if move is None:
+        # A redirect names a destination and a hand-over: done on the referral page for now.
+        raise FhirError(422, f"Moving a referral to {target} is not supported through the API", code="not-supported")
+    try:
+        moved = domain_errors(move)
+    except referral_actions.Conflict as exc:
+        raise FhirError(412, str(exc), code="conflict") from exc
+    return Outcome(mappers.task_to_fhir(moved), created=False, changed=True)
