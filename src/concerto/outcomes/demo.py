@@ -21,7 +21,8 @@ MONTHS = (11, 8, 5, 3, 1, 0)  # months ago, oldest first
 
 def _dialog(step: int, person: int) -> dict:
     # Slowly more satisfied; help wanted where a domain is still low.
-    ratings = [min(7, max(1, 2 + (step + person + n) % 3 + step // 2)) for n in range(11)]
+    # Treatment (items 9-11) is rated a little higher than life at first, as is common.
+    ratings = [min(7, max(1, 2 + (step + person + n) % 3 + step // 2 + (n >= 8) * (step < 3))) for n in range(11)]
     answers = {str(n + 1): r for n, r in enumerate(ratings)}
     return answers | {f"{n + 1}-help": r <= 3 for n, r in enumerate(ratings)}
 
