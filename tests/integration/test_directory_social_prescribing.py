@@ -161,6 +161,17 @@ def test_what_matters_notes_are_for_the_link_worker_and_clinicians_only(universe
         actions.add_what_matters(patient=universe.alice, text="x", by=universe.m("gp_n1"))  # not a link worker
 
 
+def test_the_gp_sees_the_prescription_and_attendance_on_the_patient_page(universe, sp):
+    prescription = _prescribe(universe, sp)
+    actions.accept(prescription=prescription, version=prescription.referral.version, by=sp.harmony)
+    actions.record_attendance(prescription=prescription, on=dt.date.today(), attended=True, by=sp.harmony)
+    page = client_as(universe.m("gp_n1")).get(reverse("patient-summary", args=[universe.alice.public_id]))
+    assert page.status_code == 200
+    section = page.content.decode()
+    assert "Sing Your Heart Out" in section
+    assert f"attended {dt.date.today():%-d %b %Y}" in section
+
+
 def test_pages_answer_for_each_role_and_hide_patients_without_a_relationship(universe, sp):
     prescription = _prescribe(universe, sp)
     link = client_as(sp.link)

@@ -10,6 +10,7 @@ from concerto.access.middleware import SESSION_KEY, ActingRequest, MemberRequest
 from concerto.access.permissions import Permission
 from concerto.access.policy import has_permission
 from concerto.access.selectors import memberships_for
+from concerto.directory import selectors as directory
 from concerto.people import selectors as people
 from concerto.people.models import Patient
 from concerto.records import selectors as records
@@ -93,6 +94,7 @@ def patient_summary(request: MemberRequest, patient: Patient) -> HttpResponse:
         "registration": people.current_registration(patient),
         "referrals": referrals.for_patient(by=by, patient=patient),
         "care_team": referrals.care_team(by=by, patient=patient),
+        "social_prescriptions": directory.for_patient(by=by, patient=patient),
     }
     context["show_clinical"] = has_permission(request.membership, Permission.PATIENT_VIEW_CLINICAL)
     if context["show_clinical"]:

@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand
 from concerto.careplans import demo as careplans_demo
 from concerto.core import clock
 from concerto.core.actions import load_codelists
+from concerto.directory import demo as directory_demo
 from concerto.notifications import override_backend
 from concerto.notifications.console import ConsoleBackend
 from concerto.organisations.models import Organisation
@@ -49,6 +50,8 @@ class Command(BaseCommand):
             self.stdout.write(f"Added {referrals} referrals for the demo.")
         if plans := careplans_demo.ensure_care_plans():
             self.stdout.write(f"Added {plans} care and crisis plans for the demo.")
+        if services := directory_demo.ensure_directory():
+            self.stdout.write(f"Added {services} community directory services for the demo.")
         self._print_logins(users)
 
     def _print_logins(self, users):
