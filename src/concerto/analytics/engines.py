@@ -187,11 +187,12 @@ def materialise(con: BaseBackend, expr: ibis.Table) -> ibis.Table:
 
 @contextlib.contextmanager
 def quiet():
-    """Silence Ibis's use of a pandas option that pandas 3 deprecates (noise, not a fault)."""
+    """Silence Ibis's use of APIs that pandas 3 and DuckDB 2 deprecate (noise, not a fault)."""
     import pandas as pd
 
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", category=pd.errors.Pandas4Warning)
+        warnings.filterwarnings("ignore", message="fetch_arrow_table", category=DeprecationWarning)
         yield
 
 

@@ -82,7 +82,8 @@ def phc_follow_up(c: Cohort) -> ibis.Table:
             abnormal = last.at_value >= float(f.at_least)
         else:
             abnormal = last.at_value > float(f.above or 0)
-        results = last.filter(abnormal.fill_null(False)).select("patient_id", "at")
+        # Materialised per flag: SQLite's parser cannot take all eight flags nested in one query.
+        results = c.materialise(last.filter(abnormal.fill_null(False)).select("patient_id", "at"))
         done = c.t.interventions
         done = done.filter((done.kind == f.intervention) & (done.date <= c.end)).select("patient_id", "date")
         if f.cleared_by:
@@ -90,7 +91,7 @@ def phc_follow_up(c: Cohort) -> ibis.Table:
             done = done.union(coded, distinct=False)
         hit = results.inner_join(done, [results.patient_id == done.patient_id, done.date >= results.at])
         followed = hit.select(patient_id=results.patient_id).distinct().mutate(followed=ONE)
-        flagged.append(attach(results.select("patient_id"), followed).mutate(flag=ibis.literal(f.key)))
+        flagged.append(c.materialise(attach(results.select("patient_id"), followed).mutate(flag=ibis.literal(f.key))))
     rows = ibis.union(*flagged, distinct=False) if len(flagged) > 1 else flagged[0]
     rows = rows.mutate(followed=rows.followed.fill_null(0))
     return rows.group_by("patient_id").aggregate(numerator=_.followed.min()).mutate(denominator=ONE)

@@ -46,6 +46,18 @@ def run_indicators(
     latest month that has ended by the last date in the data. `progress(message)` is called as
     each period finishes.
     """
+    with engines.quiet():
+        return _run(con, periods=periods, indicators=indicators, breakdowns=breakdowns, progress=progress)
+
+
+def _run(
+    con: BaseBackend,
+    *,
+    periods: list[dt.date] | None,
+    indicators: list[str] | None,
+    breakdowns: bool,
+    progress: Progress | None,
+) -> pd.DataFrame:
     chosen = _chosen(indicators)
     tables = Tables(con, engines.table)
     months = sorted({Period.of(p) for p in periods}, key=lambda p: p.month) if periods else [default_period(tables)]
@@ -71,7 +83,8 @@ def _chosen(keys: Iterable[str] | None) -> list[Indicator]:
 
 def default_period(tables: Tables) -> Period:
     """The latest month whose last day is on or before the last event date in the data."""
-    last = tables.clinical_events.date.max().to_pyarrow().as_py()
+    with engines.quiet():
+        last = tables.clinical_events.date.max().to_pyarrow().as_py()
     if last is None:
         raise InvalidInput("the data hold no clinical events: no reporting period to default to")
     if isinstance(last, dt.datetime):
