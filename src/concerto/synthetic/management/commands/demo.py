@@ -4,6 +4,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from concerto.api import demo as api_demo
 from concerto.careplans import demo as careplans_demo
 from concerto.core import clock
 from concerto.core.actions import load_codelists
@@ -53,6 +54,8 @@ class Command(BaseCommand):
         if services := directory_demo.ensure_directory():
             self.stdout.write(f"Added {services} community directory services for the demo.")
         self._print_logins(users)
+        if api_key := api_demo.ensure_demo_client():
+            self.stdout.write(f"APIs (docs/api.md): send 'Authorization: Bearer {api_key}' (a demo GP system).\n")
 
     def _print_logins(self, users):
         self.stdout.write(
