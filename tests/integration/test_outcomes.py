@@ -320,6 +320,8 @@ def test_a_risk_answer_on_the_staff_form_shows_the_crisis_text_and_the_alert(uni
     assert b"the key worker and care team have been alerted" in detail.content
     assert b'data-testid="risk-answer"' in detail.content
     assert b"Call the Test Crisis Line on 0800 000 0000." in detail.content and b"Or call 999." in detail.content
+    summary = gp.get(reverse("patient-summary", args=[universe.alice.public_id]))
+    assert b"1 open risk alert" in summary.content
     alerts = gp.get(reverse("outcomes:alerts"))
     assert b"ASHWORTH, Alice" in alerts.content
     alert = RiskAlert.objects.get()

@@ -11,6 +11,7 @@ from concerto.access.permissions import Permission
 from concerto.access.policy import has_permission
 from concerto.access.selectors import memberships_for
 from concerto.directory import selectors as directory
+from concerto.outcomes import selectors as outcomes
 from concerto.people import selectors as people
 from concerto.people.models import Patient
 from concerto.records import selectors as records
@@ -104,5 +105,7 @@ def patient_summary(request: MemberRequest, patient: Patient) -> HttpResponse:
             "check": register.patient_check(by=by, patient=patient),
             "can_record": has_permission(by, Permission.PATIENT_RECORD_CLINICAL),
             "response_choices": Response.choices,
+            "outcomes_latest": outcomes.latest_per_questionnaire(patient, by=by),
+            "outcomes_open_alerts": [a for a in outcomes.alerts_for(patient, by=by) if a.is_open],
         }
     return render(request, "web/patient_summary.html", context)
