@@ -179,6 +179,7 @@ def test_the_indicator_page_has_a_chart_and_a_table_of_the_same_figures(universe
     assert ["trend" in s for s in specials] == [False] * 16 + [True] * 8
     assert specials[-1].startswith("beyond a limit") and specials[-1].endswith("(high)")
     assert {"table-breakdown-sex", "table-organisations"} <= set(_tables(response))
+    assert [row[0] for row in _tables(response)["table-breakdown-sex"][1:]] == ["Female", "Male"]
 
 
 def test_csv_download_holds_exactly_the_table_shown(universe, engine):

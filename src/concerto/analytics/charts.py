@@ -37,7 +37,7 @@ def xmr_chart(rows: pd.DataFrame, chart: XmR, *, title: str, unit: str, higher_i
             "lower": chart.lower_limit,
         }
     )
-    x = alt.X("month:T", title="Month", axis=alt.Axis(format="%b %Y"))
+    x = alt.X("month:T", title="Month", axis=alt.Axis(format="%b %Y", tickCount="month"))
     base = alt.Chart(data).encode(x=x)
     y_title = f"Value ({unit})"
     # Mean and limits as lines over the months (not rules, which would draw one per month).

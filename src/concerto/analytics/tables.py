@@ -211,7 +211,7 @@ def breakdowns(published: Published, indicator, place: Place) -> list[Table]:
         for row in rows.itertuples():
             table.rows.append(
                 [
-                    Cell(str(row.group)),
+                    Cell(group_label(key, row.group)),
                     count(row.numerator),
                     count(row.denominator),
                     Cell(format_value(row.value, indicator.unit), numeric=True),
@@ -252,6 +252,17 @@ def comparison(published: Published, indicator) -> Table:
             ]
         )
     return table
+
+
+GROUP_LABELS = {
+    "imd_quintile": {"1": "1 (most deprived)", "5": "5 (least deprived)"},
+    "sex": {"F": "Female", "M": "Male", "U": "Unknown"},
+}
+
+
+def group_label(breakdown: str, group) -> str:
+    text = str(group)
+    return GROUP_LABELS.get(breakdown, {}).get(text) or text.replace("_", " ").capitalize()
 
 
 def month(period: dt.date) -> str:
