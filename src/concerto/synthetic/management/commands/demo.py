@@ -12,6 +12,7 @@ from concerto.directory import demo as directory_demo
 from concerto.notifications import override_backend
 from concerto.notifications.console import ConsoleBackend
 from concerto.organisations.models import Organisation
+from concerto.outcomes import demo as outcomes_demo
 from concerto.portal.demo import portal_patient
 from concerto.synthetic import demo
 from concerto.synthetic.generator import SynthConfig, generate, write_parquet
@@ -47,8 +48,11 @@ class Command(BaseCommand):
         # Setting up the demo tells nobody: its status messages go to a discarded console.
         with override_backend(ConsoleBackend(stream=io.StringIO())):
             referrals = demo.ensure_referrals()
+            questionnaires = outcomes_demo.ensure_responses()
         if referrals:
             self.stdout.write(f"Added {referrals} referrals for the demo.")
+        if questionnaires:
+            self.stdout.write(f"Added {questionnaires} questionnaire responses for the demo.")
         if plans := careplans_demo.ensure_care_plans():
             self.stdout.write(f"Added {plans} care and crisis plans for the demo.")
         if services := directory_demo.ensure_directory():
