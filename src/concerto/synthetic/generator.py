@@ -458,6 +458,10 @@ def generate(config: SynthConfig, progress: Progress | None = None) -> dict[str,
         UNITS["bmi"],
     )
 
+    step("referrals, contacts and outcomes")
+    pcn_of_practice = np.arange(config.n_practices) * config.n_pcns // config.n_practices
+    care = _care(rng, reg_smi, dx_date[alive[s]], pcn_of_practice[practice[reg_smi]], as_of)
+
     step("assembling tables")
     patient_id = np.arange(1, n + 1, dtype=np.int64)
     practice_of = np.asarray(practice_codes, dtype=object)
@@ -505,9 +509,150 @@ def generate(config: SynthConfig, progress: Progress | None = None) -> dict[str,
             data |= {"value": cols["value"], "unit": cols["unit"]}
         data["source_org_code"] = practice_of[practice[pidx]]
         tables[name] = _table(name, data)
-    for name, schema in SCHEMA.items():  # care tables the generator does not yet fill
-        tables.setdefault(name, schema.empty_table())
+    for name, data in care.items():
+        if "patient_idx" in data:
+            data["patient_id"] = patient_id[data.pop("patient_idx")]
+        tables[name] = _table(name, data)
     return tables
+
+
+# Team codes as `_organisations` names them; staff ids are per team (team number × 100 + k).
+TEAM_SUFFIX = {"eip": "E01", "ips": "I01"}
+TEAM_NUMBER = {"eip": 90, "ips": 91}
+INTERVENTIONS = np.array(
+    [
+        "weight_management",
+        "smoking_cessation",
+        "lipid_cardiovascular_review",
+        "diabetes_review",
+        "alcohol_brief_intervention",
+    ]
+)
+
+
+def _care(
+    rng: np.random.Generator, who: np.ndarray, diagnosed: np.ndarray, pcn: np.ndarray, as_of: np.datetime64
+) -> dict[str, dict[str, np.ndarray]]:
+    """Referrals (CMHT, EIP, IPS), episodes with key workers, contacts, follow-up interventions,
+    care plans and DIALOG ratings for the people on the register (`who`, patient indices)."""
+    m = len(who)
+    nat = np.datetime64("NaT", "D")
+    parts: list[dict[str, np.ndarray]] = []
+    # CMHT: about 40% referred in the last two years; waits to assessment around 14 weeks.
+    cmht = rng.random(m) < 0.4
+    eip = (rng.random(m) < 0.6) & (diagnosed > as_of - 1095 * DAY)  # first episodes in 3 years
+    ips = rng.random(m) < 0.1
+    for pathway, chosen in (("cmht", cmht), ("eip", eip), ("ips", ips)):
+        k = int(chosen.sum())
+        if pathway == "eip":
+            clock = np.minimum(diagnosed[chosen] - rng.integers(0, 30, k) * DAY, as_of)
+            wait = np.where(rng.random(k) < 0.65, rng.integers(0, 15, k), rng.integers(15, 90, k))
+        else:
+            clock = as_of - rng.integers(0, 730, k) * DAY
+            wait = np.clip(rng.lognormal(np.log(60), 0.7, k), 1, 400).astype(np.int64)
+        milestone = clock + wait * DAY
+        done = milestone <= as_of
+        if pathway == "cmht":  # the CMHT aligned to the patient's PCN
+            team = pcn[chosen] + 1
+            destination = np.array([f"RZZC{t:02d}" for t in team], dtype=object)
+        else:
+            team = np.full(k, TEAM_NUMBER[pathway])
+            destination = np.full(k, f"RZZ{TEAM_SUFFIX[pathway]}", dtype=object)
+        parts.append(
+            {
+                "patient_idx": who[chosen],
+                "pathway": np.full(k, pathway, dtype=object),
+                "destination_code": destination,
+                "clock_start": clock,
+                "first_contact_on": np.where(done, milestone, nat),
+                "assessed_on": np.where(done & (pathway != "ips"), milestone, nat),
+                "treatment_started_on": np.where(
+                    done & (pathway != "ips"), np.minimum(milestone + rng.integers(0, 21, k) * DAY, as_of), nat
+                ),
+                "team": team,
+            }
+        )
+    referrals = {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
+    r = len(referrals["patient_idx"])
+    referrals["referral_id"] = np.arange(1, r + 1, dtype=np.int64)
+    started = ~np.isnat(referrals["first_contact_on"])
+    referrals["status"] = np.where(started, "in_treatment", "received").astype(object)
+    referrals["source"] = np.full(r, "professional", dtype=object)
+    referrals["received_on"] = referrals["clock_start"]
+    referrals["closed_on"] = np.full(r, nat)
+    referrals["redirected_from_id"] = np.full(r, np.nan)
+    team = referrals.pop("team")
+
+    # Episodes for referrals that started, each with a key worker of that team.
+    e = np.flatnonzero(started)
+    key_worker = team[e] * 100 + rng.integers(1, 4, len(e))
+    episodes = {
+        "episode_id": np.arange(1, len(e) + 1, dtype=np.int64),
+        "patient_idx": referrals["patient_idx"][e],
+        "referral_id": referrals["referral_id"][e],
+        "team_code": referrals["destination_code"][e],
+        "key_worker_id": key_worker,
+        "opened_on": referrals["first_contact_on"][e],
+        "closed_on": np.full(len(e), nat),
+    }
+    # Contacts: a few a quarter since the episode opened; most with the key worker.
+    span = np.maximum((as_of - episodes["opened_on"]).astype("timedelta64[D]").astype(np.int64), 1)
+    count = rng.poisson(np.minimum(span / 30, 12) + 1)
+    owner = np.repeat(np.arange(len(e)), count)
+    c = len(owner)
+    contact_date = episodes["opened_on"][owner] + (rng.random(c) * span[owner]).astype(np.int64) * DAY
+    with_key_worker = rng.random(c) < 0.7
+    staff = np.where(with_key_worker, key_worker[owner], team[e][owner] * 100 + rng.integers(4, 7, c))
+    contacts = {
+        "contact_id": np.arange(1, c + 1, dtype=np.int64),
+        "episode_id": episodes["episode_id"][owner],
+        "patient_idx": episodes["patient_idx"][owner],
+        "date": contact_date,
+        "outcome": rng.choice(np.array(["attended", "dna", "cancelled"], dtype=object), c, p=[0.8, 0.15, 0.05]),
+        "staff_id": staff.astype(np.int64),
+    }
+    # Follow-up interventions recorded for some of the register.
+    f = who[rng.random(m) < 0.3]
+    interventions = {
+        "patient_idx": f,
+        "kind": rng.choice(INTERVENTIONS, len(f)).astype(object),
+        "status": rng.choice(np.array(["offered", "declined", "completed"], dtype=object), len(f), p=[0.4, 0.2, 0.4]),
+        "date": as_of - rng.integers(0, 330, len(f)) * DAY,
+    }
+    # Care plans for about 60%.
+    planned = who[rng.random(m) < 0.6]
+    agreed = as_of - rng.integers(0, 500, len(planned)) * DAY
+    care_plans = {
+        "care_plan_id": np.arange(1, len(planned) + 1, dtype=np.int64),
+        "patient_idx": planned,
+        "version": np.ones(len(planned), dtype=np.int32),
+        "status": np.full(len(planned), "agreed", dtype=object),
+        "agreed_on": agreed,
+        "review_due_on": agreed + 365 * DAY,
+        "has_crisis_plan": rng.random(len(planned)) < 0.7,
+        "organisation_code": np.full(len(planned), "", dtype=object),
+    }
+    # DIALOG: two ratings for people in CMHT care, means of 8 items (whole eighths).
+    rated = e[(referrals["pathway"][e] == "cmht") & (rng.random(len(e)) < 0.7)]
+    k = len(rated)
+    first_score = rng.integers(16, 41, k)
+    later_score = np.clip(first_score + rng.integers(-4, 11, k), 8, 56)
+    first_day = as_of - rng.integers(200, 330, k) * DAY
+    responses = {
+        "response_id": np.arange(1, 2 * k + 1, dtype=np.int64),
+        "patient_idx": np.concatenate([referrals["patient_idx"][rated]] * 2),
+        "instrument": np.full(2 * k, "dialog", dtype=object),
+        "date": np.concatenate([first_day, first_day + rng.integers(60, 190, k) * DAY]),
+        "score": np.concatenate([first_score, later_score]) / 8,
+    }
+    return {
+        "referrals": referrals,
+        "episodes": episodes,
+        "contacts": contacts,
+        "interventions": interventions,
+        "care_plans": care_plans,
+        "questionnaire_responses": responses,
+    }
 
 
 def _pick_antipsychotic(rng: np.random.Generator, codes: Codes, k: int) -> np.ndarray:
@@ -752,6 +897,8 @@ def _table(name: str, data: dict[str, np.ndarray]) -> pa.Table:
             arrays.append(pa.array(values.astype("datetime64[D]"), type=pa.date32(), mask=np.isnat(values)))
         elif pa.types.is_floating(f.type):
             arrays.append(pa.array(values, type=f.type, mask=np.isnan(values)))
+        elif pa.types.is_integer(f.type) and values.dtype.kind == "f":  # nullable ids
+            arrays.append(pa.array(np.nan_to_num(values).astype(np.int64), type=f.type, mask=np.isnan(values)))
         elif pa.types.is_dictionary(f.type):
             arrays.append(pa.array(values, type=pa.string()).dictionary_encode())
         else:
