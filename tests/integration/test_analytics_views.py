@@ -261,7 +261,7 @@ def test_each_dashboard_view_is_audited_without_naming_patients(universe, engine
 
 
 def test_navigation_shows_indicators_to_the_analyst_only(universe, engine):
-    link = f'href="{reverse("analytics:overview")}"'
+    link = f'nhsuk-header__navigation-link" href="{reverse("analytics:overview")}"'
     assert link in client_as(universe.m("analyst")).get(reverse("home")).content.decode()
     assert link not in client_as(universe.m("gp_n1")).get(reverse("home")).content.decode()
 
