@@ -183,6 +183,7 @@ def _bad_entry(bundle, draw, alice_id):
                 "url_mismatch",
                 "unsupported_type",
                 "no_resource",
+                "condition_mismatch",
             ]
         )
     )
@@ -235,6 +236,12 @@ def _bad_entry(bundle, draw, alice_id):
         }
     elif kind == "no_resource":
         obs.pop("resource")
+    elif kind == "condition_mismatch":
+        # A conditional update naming one NHS number for a resource carrying another.
+        obs = copy.deepcopy(bundle["entry"][0])
+        obs["fullUrl"] = f"urn:uuid:{uuid.UUID(int=98)}"
+        obs["resource"]["identifier"][0]["value"] = nhs_number(56_000)
+        obs["request"]["url"] = f"Patient?identifier={NHS_NUMBER}|{nhs_number(57_000)}"
     return kind, obs
 
 
@@ -283,3 +290,17 @@ def test_a_versioned_update_inside_a_bundle(client, universe, gp_system):
     assert response.json()["entry"][0]["response"]["etag"] != read["ETag"]
     universe.alice.refresh_from_db()
     assert universe.alice.postcode == "DM9 9ZZ"
+
+
+def test_if_none_exist_must_name_the_resources_nhs_number(client, universe, gp_system):
+    patient = gp_bundle(universe.practice_n1.code)["entry"][0]["resource"]
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {gp_system.key}"}
+    wrong = f"identifier={NHS_NUMBER}|{nhs_number(58_000)}"
+    response = client.post("/fhir/Patient", patient, content_type=FHIR_JSON, HTTP_IF_NONE_EXIST=wrong, **headers)
+    assert response.status_code == 400
+    assert not Patient.objects.filter(nhs_number=NEW_NUMBER).exists()
+    right = f"identifier={NHS_NUMBER}|{NEW_NUMBER}"
+    first = client.post("/fhir/Patient", patient, content_type=FHIR_JSON, HTTP_IF_NONE_EXIST=right, **headers)
+    again = client.post("/fhir/Patient", patient, content_type=FHIR_JSON, HTTP_IF_NONE_EXIST=right, **headers)
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert first.json()["id"] == again.json()["id"]

@@ -149,16 +149,11 @@ def _patient_details(resource: dict[str, Any]) -> dict[str, Any]:
 
 
 def _practice_of(resource: dict[str, Any], by: Membership) -> Organisation:
+    """The practice named by generalPractitioner (ODS identifier or Organization/<code>), else
+    the caller's own organisation (register_patient then checks it is a practice they may use)."""
     for ref in resource.get("generalPractitioner", []):
-        code = (
-            (ref.get("identifier") or {}).get("value")
-            if (ref.get("identifier") or {}).get("system")
-            in (
-                ODS_CODE,
-                None,
-            )
-            else None
-        )
+        identifier = ref.get("identifier") or {}
+        code = identifier.get("value") if identifier.get("system") in (ODS_CODE, None) else None
         code = code or (ref.get("reference") or "").removeprefix("Organization/")
         if code:
             practice = Organisation.objects.filter(code=code).first()
@@ -166,6 +161,20 @@ def _practice_of(resource: dict[str, Any], by: Membership) -> Organisation:
                 raise FhirError(422, f"Unknown practice {code}", code="not-found")
             return practice
     return by.organisation
+
+
+def check_condition(condition: str, resource: dict[str, Any]) -> None:
+    """A conditional create or update (`If-None-Exist`, `Patient?identifier=…`) is matched by NHS
+    number: the condition must name the same number as the resource, or nothing is written."""
+    query = condition.partition("?")[2] if "?" in condition else condition
+    params = [p.partition("=") for p in query.split("&") if p]
+    numbers = [v.rpartition("|")[2] for k, _, v in params if k == "identifier" and v.startswith(NHS_NUMBER + "|")]
+    if len(params) != 1 or len(numbers) != 1:
+        raise FhirError(
+            400, f"Conditions are matched by identifier={NHS_NUMBER}|<NHS number> only", code="not-supported"
+        )
+    if nhs_number.normalise(numbers[0]) != _nhs_number_of(resource):
+        raise FhirError(400, "The condition names a different NHS number from the resource", code="invalid")
 
 
 def visible_patient(by: Membership, *, public_id: str | None = None, number: str | None = None) -> Patient | None:
@@ -375,6 +384,8 @@ def create(resource_type: str, body: dict[str, Any], *, if_none_exist: str | Non
         if resource_type == "Patient":
             # Conditional create (If-None-Exist) is how a feed avoids duplicates; a plain POST for a
             # known NHS number is refused by the registration action as in the web pages.
+            if if_none_exist is not None:
+                check_condition(if_none_exist, resource)
             if if_none_exist is not None or visible_patient(by, number=_nhs_number_of(resource)) is None:
                 return create_or_match_patient(resource, by=by, update_existing=False)
             raise FhirError(422, "This patient is already known: use a conditional create or update", code="duplicate")
@@ -452,6 +463,9 @@ def _apply_entry(index, method, url, resource, entry, refs: References, by: Memb
                 outcome = update_patient(url.split("/", 1)[1], resource, if_match=parse_if_match(if_match), by=by)
             else:
                 # POST (conditional create) or PUT Patient?identifier=… (conditional update).
+                condition = url if method == "PUT" else (entry.get("request") or {}).get("ifNoneExist")
+                if condition:
+                    check_condition(condition, resource)
                 outcome = create_or_match_patient(resource, by=by, update_existing=method == "PUT")
             if entry.get("fullUrl"):
                 refs.patients[entry["fullUrl"]] = visible_patient(by, public_id=outcome.resource["id"])  # type: ignore[assignment]
