@@ -57,7 +57,7 @@ def test_link_worker_refers_to_a_music_group_the_service_accepts_and_the_gp_sees
 
     vcse = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
     _log_in(vcse, url, "vcse")
-    vcse.goto(f"{url}/social-prescribing/incoming/")
+    vcse.get_by_role("link", name="Social prescriptions").click()
     item = vcse.get_by_test_id("incoming-item").filter(has_text="Loves singing")
     expect(item).to_have_count(1)
     item.get_by_role("button", name="Accept").click()
