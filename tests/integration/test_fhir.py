@@ -378,3 +378,15 @@ def test_only_the_owning_team_moves_a_referral(client, universe, gp_system, refe
     assert_outcome(put(client, f"/fhir/Task/{referral.pk}", body, gp_system, HTTP_IF_MATCH=read["ETag"]), 403)
     referral.refresh_from_db()
     assert referral.status == "received"
+
+
+def test_an_unexpected_failure_is_still_an_operation_outcome(client, universe, gp_system, monkeypatch):
+    from concerto.api.fhir import resources
+
+    def broken(**kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(resources, "read", broken)
+    response = get(client, f"/fhir/Patient/{universe.alice.public_id}", gp_system)
+    assert_outcome(response, 500)
+    assert "boom" not in response.content.decode()

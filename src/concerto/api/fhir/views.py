@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 from urllib.parse import urlencode
 
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 
@@ -32,6 +33,7 @@ from concerto.api.fhir.http import (
 )
 from concerto.api.models import ExportFile, ExportJob, ExportStatus
 
+logger = logging.getLogger(__name__)
 CONTROL_PARAMS = {"_count", "_offset", "_format", "_total"}
 
 
@@ -51,6 +53,12 @@ def fhir_endpoint(methods: tuple[str, ...]):
                 return view(request, *args, **kwargs)
             except FhirError as exc:
                 return error_response(exc)
+            except Http404:
+                return error_response(not_found())
+            except Exception:
+                # Still an OperationOutcome, never a page or a traceback; the log has the detail.
+                logger.exception("FHIR %s %s failed", request.method, request.path)
+                return error_response(FhirError(500, "The server could not process this request", code="exception"))
 
         return wrapper
 
