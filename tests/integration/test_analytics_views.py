@@ -302,3 +302,22 @@ def test_page_views_compute_in_the_background_and_show_what_is_ready(universe, e
     assert "refresh" not in second.content.decode()
     all_six = next(row for row in _tables(second)["table-overview"] if row[0] == "All six physical health checks")
     assert all_six[2] == "145"
+
+
+@pytest.mark.slow
+def test_the_real_indicator_run_on_the_live_database_publishes_only_protected_figures(
+    universe, settings, tmp_path, monkeypatch
+):
+    # The fixture ICB has three patients: every count must come out as 0 or withheld.
+    settings.DATA_DIR = tmp_path
+    monkeypatch.setattr(store, "BACKGROUND", False)
+    monkeypatch.setattr(selectors, "MONTHS", 2)
+    client = client_as(universe.m("analyst"))
+    response = client.get(reverse("analytics:overview"))
+    assert response.status_code == 200
+    assert len(list(store.directory().glob("*.parquet"))) == 2
+    rows = _tables(response)["table-overview"][1:]
+    assert {row[0] for row in rows} >= {"All six physical health checks", "People on the SMI register"}
+    assert all(cell in ("0", "*", "–") for row in rows for cell in row[2:4])
+    page = client.get(reverse("analytics:indicator", args=["phc_all_six"]), {"organisation": "T00011"})
+    assert page.status_code == 200
