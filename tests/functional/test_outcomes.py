@@ -19,7 +19,7 @@ def test_key_worker_sees_a_risk_alert_opens_the_charts_and_acknowledges_it(demo_
         WHERE a.acknowledged_at IS NULL ORDER BY a.id LIMIT 1""",
     )[0]
     _log_in(page, url, "keyworker")
-    page.goto(f"{url}/outcomes/alerts/")
+    page.get_by_role("link", name="Risk alerts").click()
     row = page.get_by_test_id("alert-row").filter(has_text=family.upper())
     expect(row).to_contain_text("PHQ-9")
     expect(row).to_contain_text("question 9")
@@ -39,7 +39,7 @@ def test_key_worker_sees_a_risk_alert_opens_the_charts_and_acknowledges_it(demo_
     alert.get_by_role("button", name="Acknowledge alert").click()
     expect(page.get_by_text("Alert acknowledged.")).to_be_visible()
     expect(page.get_by_test_id("alert").first).to_contain_text("safety plan reviewed together")
-    page.goto(f"{url}/outcomes/alerts/")
+    page.get_by_role("link", name="Risk alerts").click()
     expect(page.get_by_test_id("alert-row").filter(has_text=family.upper())).to_have_count(0)
 
 
