@@ -180,6 +180,12 @@ def test_the_indicator_page_has_a_chart_and_a_table_of_the_same_figures(universe
     assert specials[-1].startswith("beyond a limit") and specials[-1].endswith("(high)")
     assert {"table-breakdown-sex", "table-organisations"} <= set(_tables(response))
     assert [row[0] for row in _tables(response)["table-breakdown-sex"][1:]] == ["Female", "Male"]
+    compared = json.loads(
+        re.search(r'<script id="comparison-spec" type="application/json">(.*?)</script>', html, re.S)[1]
+    )
+    dots = {p["organisation"]: f"{p['value']:.1f}" for p in next(iter(compared["datasets"].values()))}
+    shown = {row[0]: row[4] for row in _tables(response)["table-organisations"][1:] if row[4] != "*"}
+    assert dots == shown and "North Two Surgery" not in dots
 
 
 def test_csv_download_holds_exactly_the_table_shown(universe, engine):

@@ -68,3 +68,32 @@ def xmr_chart(rows: pd.DataFrame, chart: XmR, *, title: str, unit: str, higher_i
         .properties(width=WIDTH, height=HEIGHT, title=title, description=f"XmR chart of {title}")
         .to_dict()
     )
+
+
+def comparison_chart(points: list[tuple[str, str, float]], *, title: str, unit: str, target) -> dict:
+    """Each organisation's published value in the latest month (withheld ones left out), with the target."""
+    data = pd.DataFrame(points, columns=["organisation", "level", "value"])
+    y = alt.Y("organisation:N", title=None, sort=None)
+    layers = [
+        alt.Chart(data)
+        .mark_point(filled=True, size=80)
+        .encode(
+            x=alt.X("value:Q", title=f"Value ({unit})"),
+            y=y,
+            color=alt.Color("level:N", title="Level", scale=alt.Scale(range=["#005eb8", "#330072", "#768692"])),
+            shape=alt.Shape("level:N", title="Level"),
+            tooltip=[alt.Tooltip("organisation:N"), alt.Tooltip("value:Q", format=".1f")],
+        )
+    ]
+    if target is not None:
+        layers.append(
+            alt.Chart(pd.DataFrame({"target": [float(target)]}))
+            .mark_rule(color="#d5281b", strokeDash=[2, 2])
+            .encode(x="target:Q")
+        )
+    height = max(60, 22 * len(points))
+    return (
+        alt.layer(*layers)
+        .properties(width=WIDTH - 200, height=height, title=title, description=f"Organisations compared: {title}")
+        .to_dict()
+    )

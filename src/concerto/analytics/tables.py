@@ -265,6 +265,17 @@ def group_label(breakdown: str, group) -> str:
     return GROUP_LABELS.get(breakdown, {}).get(text) or text.replace("_", " ").capitalize()
 
 
+def latest_values(published: Published, indicator) -> list[tuple[str, str, float]]:
+    """(organisation, level, value) for every organisation with a published value in the latest month."""
+    points = []
+    for place in published.places.values():
+        rows = series(published, indicator.key, place)
+        now = rows[rows.period == published.latest_period]
+        if len(now) and now.value.iloc[0] is not None:
+            points.append((place.name, LEVEL_TITLES[place.level], float(now.value.iloc[0])))
+    return points
+
+
 def month(period: dt.date) -> str:
     return period.strftime("%b %Y")
 

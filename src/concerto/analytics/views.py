@@ -85,6 +85,17 @@ def indicator(request: MemberRequest, key: str) -> HttpResponse:
         if chart
         else None
     )
+    points = tables.latest_values(published, definition)
+    comparison_spec = (
+        charts.comparison_chart(
+            points,
+            title=f"{definition.title}: {published.latest_period:%B %Y}",
+            unit=tables.unit_label(definition.unit),
+            target=definition.target,
+        )
+        if len(points) > 1
+        else None
+    )
     return render(
         request,
         "analytics/indicator.html",
@@ -95,6 +106,7 @@ def indicator(request: MemberRequest, key: str) -> HttpResponse:
             "target": tables.target_text(definition),
             "chart": chart,
             "spec": spec,
+            "comparison_spec": comparison_spec,
             "variation": tables.variation_cell(chart),
             "assurance": tables.assurance_cell(chart),
             "series": shown[0],
