@@ -18,3 +18,22 @@ def test_register_and_check_on_the_live_database(make, universe):
     n1 = result[(result.organisation == universe.practice_n1.code) & (result.breakdown == "all")]
     figures = {r.indicator: (r.numerator, r.denominator) for r in n1.itertuples()}
     assert figures == {"smi_register": (2, 4), "phc_bmi": (1, 2)}  # Alice is registered at N1 too
+
+
+def test_an_extract_of_the_app_gives_the_same_figures_on_duckdb(make, universe, tmp_path):
+    import pandas as pd
+    import pyarrow.parquet as pq
+    from django.core.management import call_command
+
+    make((SCHIZOPHRENIA, dt.date(2020, 1, 1)), (BMI, dt.date(2026, 6, 1), 31))
+    make((SCHIZOPHRENIA, dt.date(2021, 1, 1)), practice="s1")
+    call_command("extract", out=tmp_path)
+    patients = pq.read_table(tmp_path / "patients.parquet").to_pydict()
+    # Pseudonymised: no NHS numbers, names or postcodes leave the app.
+    assert set(patients["nhs_number"]) == {None}
+    assert set(patients["given_name"]) | set(patients["family_name"]) | set(patients["postcode"]) == {""}
+    live = run_indicators(engines.live_database(), periods=[ON])
+    extracted = run_indicators(engines.duckdb_parquet(tmp_path), periods=[ON])
+    pd.testing.assert_frame_equal(live, extracted)
+    icb = live[(live.level == "icb") & (live.breakdown == "all")].set_index("indicator")
+    assert icb.loc["smi_register", "numerator"] == 2

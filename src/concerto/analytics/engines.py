@@ -153,7 +153,8 @@ def add_table(con: BaseBackend, prefix: str, data: pa.Table) -> ibis.Table:
         marks = ", ".join("?" * data.num_columns)
         values = zip(*(c.to_pylist() for c in data.columns), strict=True)
         raw.executemany(f'INSERT INTO temp."{name}" VALUES ({marks})', values)  # noqa: S608 (generated names)
-        return con.table(name, database="temp")
+        _TEMPORARY.setdefault(id(con), []).append(name)
+        return con.sql(f'SELECT * FROM temp."{name}"', schema=ibis.Schema.from_pyarrow(data.schema))  # noqa: S608
     if con.name == "postgres":
         columns = ", ".join(f'"{f.name}" TEXT' for f in data.schema)
         with con.con.cursor() as cursor:
@@ -161,8 +162,26 @@ def add_table(con: BaseBackend, prefix: str, data: pa.Table) -> ibis.Table:
             marks = ", ".join(["%s"] * data.num_columns)
             rows = list(zip(*(c.to_pylist() for c in data.columns), strict=True))
             cursor.executemany(f'INSERT INTO "{name}" VALUES ({marks})', rows)  # noqa: S608 (generated names)
+        _TEMPORARY.setdefault(id(con), []).append(name)
         return con.sql(f'SELECT * FROM "{name}"', schema=ibis.Schema.from_pyarrow(data.schema))  # noqa: S608
     raise InvalidInput(f"no reference tables on {con.name}")
+
+
+# Temporary tables made on a connection, dropped by `release` (the live database's connection
+# outlives one run).
+_TEMPORARY: dict[int, list[str]] = {}
+
+
+def release(con: BaseBackend) -> None:
+    """Drop the temporary tables this module made on `con`."""
+    names = _TEMPORARY.pop(id(con), [])
+    if con.name == "sqlite":
+        for name in names:
+            con.con.execute(f'DROP TABLE IF EXISTS temp."{name}"')
+    elif con.name == "postgres":
+        with con.con.cursor() as cursor:
+            for name in names:
+                cursor.execute(f'DROP TABLE IF EXISTS "{name}"')
 
 
 def materialise(con: BaseBackend, expr: ibis.Table) -> ibis.Table:
@@ -170,7 +189,9 @@ def materialise(con: BaseBackend, expr: ibis.Table) -> ibis.Table:
     name = f"concerto_tmp_{next(_names)}"
     sql = con.compile(expr)
     if con.name == "pyspark":
-        con.raw_sql(f"CACHE TABLE {name} AS {sql}")
+        # A view, not CACHE TABLE: each eager cache is a Spark job of its own, and one job per
+        # period (the final query) is what keeps Spark quick at small and large scale alike.
+        con.raw_sql(f"CREATE OR REPLACE TEMP VIEW {name} AS {sql}")
         return con.table(name)
     if con.name == "postgres":
         # The live database's cohorts are small: recomputing beats creating tables there.
@@ -180,7 +201,10 @@ def materialise(con: BaseBackend, expr: ibis.Table) -> ibis.Table:
         columns = ", ".join(f'"{n}" {_sqlite_type(t.to_pyarrow())}' for n, t in expr.schema().items())
         con.raw_sql(f'CREATE TEMP TABLE "{name}" ({columns})')
         con.raw_sql(f'INSERT INTO "{name}" {sql}')
-        return con.table(name, database="temp")
+        _TEMPORARY.setdefault(id(con), []).append(name)
+        # Not con.table(): Ibis's SQLite schema lookup commits, which would end the caller's
+        # transaction when this is Django's connection.
+        return con.sql(f'SELECT * FROM temp."{name}"', schema=expr.schema())  # noqa: S608
     con.raw_sql(f"CREATE TEMP TABLE {name} AS {sql}")
     return con.table(name)
 

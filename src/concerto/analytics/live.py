@@ -71,7 +71,27 @@ _QUERIES = {
     ),
 }
 
-# Tables whose app side is not built yet: typed and empty, so indicators still run.
+# Care plans (the care and support plan's versions) and questionnaire responses with their
+# headline score (DIALOG: the mean of the 8 life-domain items; PHQ-9, GAD-7: the total).
+_CARE_PLANS = (
+    "SELECT v.id AS care_plan_id, v.patient_id AS patient_id, v.number AS version, v.status AS status, "
+    "v.agreed_on AS agreed_on, CAST(NULL AS DATE) AS review_due_on, "
+    "CASE WHEN EXISTS (SELECT 1 FROM careplans_planversion c WHERE c.patient_id = v.patient_id "
+    "AND c.kind = 'crisis' AND c.status = 'agreed') THEN 1 = 1 ELSE 1 = 0 END AS has_crisis_plan, "
+    "o.code AS organisation_code FROM careplans_planversion v "
+    "JOIN access_membership m ON m.id = v.saved_by_id JOIN organisations_organisation o ON o.id = m.organisation_id "
+    "WHERE v.kind = 'care'"
+)
+_SCORE = {
+    "sqlite": "COALESCE(json_extract(r.scores, '$.quality_of_life.value'), json_extract(r.scores, '$.total.value'))",
+    "postgresql": "COALESCE(r.scores -> 'quality_of_life' ->> 'value', r.scores -> 'total' ->> 'value')",
+}
+_RESPONSES = (
+    "SELECT r.id AS response_id, r.patient_id AS patient_id, r.questionnaire_key AS instrument, "
+    "r.completed_on AS date, CAST({score} AS DOUBLE PRECISION) AS score FROM outcomes_questionnaireresponse r"
+)
+
+# Tables whose app side is not built: typed and empty, so indicators still run.
 _EMPTY = {
     "care_plans": (
         "SELECT CAST(NULL AS BIGINT) AS care_plan_id, CAST(NULL AS BIGINT) AS patient_id, "
@@ -89,7 +109,11 @@ _EMPTY = {
 
 def queries(vendor: str) -> dict[str, str]:
     """Extract table name → SELECT over the app's tables, for `vendor` ("sqlite" or "postgresql")."""
-    found = {**_QUERIES, **_EMPTY}
+    found = {**_EMPTY, **_QUERIES}
+    if app_has("careplans.PlanVersion"):
+        found["care_plans"] = _CARE_PLANS
+    if app_has("outcomes.QuestionnaireResponse"):
+        found["questionnaire_responses"] = _RESPONSES.format(score=_SCORE[vendor])
     missing = set(ANALYTIC_TABLES) - set(found)
     if missing:  # pragma: no cover - a schema change without its mapping
         raise RuntimeError(f"no app mapping for extract tables {sorted(missing)}")

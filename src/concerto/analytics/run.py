@@ -46,8 +46,11 @@ def run_indicators(
     latest month that has ended by the last date in the data. `progress(message)` is called as
     each period finishes.
     """
-    with engines.quiet():
-        return _run(con, periods=periods, indicators=indicators, breakdowns=breakdowns, progress=progress)
+    try:
+        with engines.quiet():
+            return _run(con, periods=periods, indicators=indicators, breakdowns=breakdowns, progress=progress)
+    finally:
+        engines.release(con)
 
 
 def _run(
