@@ -70,7 +70,7 @@ def test_a_key_worker_edits_the_plan_and_a_conflicting_edit_keeps_both_texts(dem
     keyworker.get_by_role("link", name="Crisis and relapse plan").click()
     contacts = keyworker.get_by_test_id("crisis-contacts")
     expect(contacts).to_contain_text("01632 960100")
-    expect(contacts.get_by_test_id("national-fallback")).to_have_count(2)
+    expect(contacts.get_by_test_id("national-fallback")).to_have_count(3)
     expect(contacts).to_contain_text("NHS 111, then option 2")
     screenshot(keyworker, "careplan-crisis")
     saved = query(

@@ -329,10 +329,10 @@ def test_national_crisis_lines_are_always_shown_even_with_no_plan_or_contacts(un
     assert "NHS 111, then option 2" in empty and "999" in empty
     _save(universe, kind=Kind.CRISIS, content={**CRISIS, "contacts": []})
     page = gp.get(reverse("careplans:crisis", args=[universe.alice.public_id])).content.decode()
-    assert page.count('data-testid="national-fallback"') == 2
+    assert page.count('data-testid="national-fallback"') == 3
     assert 'href="tel:111"' in page and 'href="tel:999"' in page
     for_patient = selectors.crisis_plan_for_patient(universe.alice)
-    assert [f["phone"] for f in for_patient.fallbacks] == ["111", "999"]
+    assert [f["phone"] for f in for_patient.fallbacks] == ["111", "999", "116 123"]
 
 
 # Sharing follows the access policy and consent.

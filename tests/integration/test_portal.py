@@ -31,7 +31,9 @@ def outbox(universe):
 
 def ask_for_link(client: Client, nhs_number: str, dob=ALICE_DOB, capture=None):
     with capture(execute=True):
-        return client.post("/my/sign-in/", {"nhs_number": nhs_number, **dob})
+        response = client.post("/my/sign-in/", {"nhs_number": nhs_number, **dob})
+    actions.wait_for_messages()  # links are texted in the background
+    return response
 
 
 def signed_in_as(patient: Patient) -> Client:
@@ -59,6 +61,7 @@ def test_matching_details_text_a_one_time_link_that_signs_the_patient_in(
     assert client.post(path).status_code == 302
     assert client.session[SESSION_KEY] == universe.alice.pk
     page = client.get("/my/")
+    assert "no-store" in page["Cache-Control"]  # not kept on a shared computer
     assert page.status_code == 200 and b"Your care, Alice" in page.content
     # Used once: a second use is refused.
     assert Client().post(path).status_code == 410
@@ -91,11 +94,38 @@ def test_an_invalid_nhs_number_is_explained(universe, outbox, django_capture_on_
     assert outbox == []
 
 
-def test_links_are_limited_per_hour(universe, outbox, django_capture_on_commit_callbacks, settings):
+def test_links_are_limited_per_hour_and_per_day(universe, outbox, django_capture_on_commit_callbacks, settings):
     settings.PORTAL_LINKS_PER_HOUR = 2
     for _ in range(4):
         ask_for_link(Client(), universe.alice.nhs_number, capture=django_capture_on_commit_callbacks)
     assert len(outbox) == 2
+    # Earlier today's links count towards the daily cap even once the hour has passed.
+    SignInLink.objects.update(created_at=dt.datetime.now(dt.UTC) - dt.timedelta(hours=2))
+    settings.PORTAL_LINKS_PER_DAY = 3
+    for _ in range(3):
+        ask_for_link(Client(), universe.alice.nhs_number, capture=django_capture_on_commit_callbacks)
+    assert len(outbox) == 3
+
+
+def test_the_answer_never_waits_for_the_text_to_be_sent(universe, django_capture_on_commit_callbacks):
+    """The link is texted in the background: a matching request answers without waiting for
+    Notify, so how long the page takes cannot tell anyone that the details matched."""
+    import threading
+
+    Patient.objects.filter(pk=universe.alice.pk).update(mobile_phone="07700 900111")
+    release, sent = threading.Event(), []
+
+    class SlowBackend:
+        def send(self, message):
+            assert release.wait(timeout=10)
+            sent.append(message)
+
+    with override_backend(SlowBackend()), django_capture_on_commit_callbacks(execute=True):
+        response = Client().post("/my/sign-in/", {"nhs_number": universe.alice.nhs_number, **ALICE_DOB})
+    assert response.status_code == 200 and sent == []  # answered while the backend was still blocked
+    release.set()
+    actions.wait_for_messages()
+    assert len(sent) == 1
 
 
 def test_an_expired_link_does_not_sign_in(universe):
@@ -128,9 +158,15 @@ def test_a_staff_log_in_is_never_also_a_patient(universe):
 def test_signing_in_as_a_patient_ends_a_staff_session(universe):
     client = Client()
     assert client.login(username="gp_n1", password=PASSWORD)
+    before_session = client.session.session_key
+    client.get("/my/sign-in/")
+    before_csrf = client.cookies["csrftoken"].value
     token = actions.issue_sign_in_link(patient=universe.alice)
     client.post(f"/my/sign-in/{token}/")
     assert "_auth_user_id" not in client.session
+    # A new session and a new CSRF token: nothing fixed before signing in carries over.
+    assert client.session.session_key != before_session
+    assert client.cookies["csrftoken"].value != before_csrf
     assert client.get("/my/").status_code == 200
 
 
@@ -139,7 +175,10 @@ def test_the_portal_reaches_nothing_of_another_patient(universe):
     mine = referrals.refer(patient=universe.alice, destination=universe.eip, reason="mine", by=universe.m("gp_n1"))
     client = signed_in_as(universe.alice)
     assert client.get(f"/my/referrals/{theirs.pk}/").status_code == 404
-    assert client.get(f"/my/referrals/{mine.pk}/").status_code == 200
+    page = client.get(f"/my/referrals/{mine.pk}/")
+    assert page.status_code == 200
+    # The GP's referral text is the GP's: the patient sees its status, not what others told the GP.
+    assert b"mine" not in page.content.split(b'id="maincontent"')[1]
     listing = client.get("/my/referrals/").content.decode()
     assert f"/my/referrals/{mine.pk}/" in listing and f"/my/referrals/{theirs.pk}/" not in listing
 
@@ -213,6 +252,18 @@ def test_the_demo_names_a_portal_patient_with_a_referral_and_a_mobile(universe):
     Patient.objects.filter(pk=universe.bob.pk).update(mobile_phone="07700 900222")
     referrals.refer(patient=universe.bob, destination=universe.eip, reason="x", by=universe.m("gp_n2"))
     assert portal_patient() == universe.bob
+
+
+def test_self_referral_offers_only_teams_in_the_patients_own_icb(universe):
+    from concerto.organisations.actions import create_organisation
+
+    other_icb = create_organisation(code="QT2", name="Other ICB", kind="icb")
+    other_trust = create_organisation(code="RT2", name="Other Trust", kind="mh_trust", parent=other_icb)
+    elsewhere = create_organisation(
+        code="RT2E1", name="Elsewhere EIP", kind="mh_team", team_type="eip", parent=other_trust
+    )
+    offered = referrals.self_referral_destinations(universe.alice)
+    assert universe.eip in offered and elsewhere not in offered
 
 
 def test_self_referral_points_to_crisis_help_and_never_offers_the_crisis_team(universe):
@@ -335,12 +386,22 @@ def test_the_patient_sees_their_agreed_plan_and_a_newer_draft_marked_as_a_draft(
 
 
 def test_the_crisis_plan_always_shows_the_national_crisis_lines(universe):
-    for client in (signed_in_as(universe.alice),):
-        page = client.get("/my/crisis-plan/").content.decode()  # no plan yet
-        assert 'data-testid="national-fallback"' in page and "111" in page and "999" in page
-    _agreed_plan(universe, universe.alice, kind="crisis")
-    page = signed_in_as(universe.alice).get("/my/crisis-plan/").content.decode()
-    assert "Stops eating." in page and 'data-testid="national-fallback"' in page
+    from concerto.careplans import actions as plans
+
+    client = signed_in_as(universe.alice)
+    page = client.get("/my/crisis-plan/").content.decode()  # no plan yet
+    assert page.count('data-testid="national-fallback"') == 3
+    plans.save_plan(
+        patient=universe.alice,
+        kind="crisis",
+        based_on=0,
+        content={"early_warning_signs": "Stops eating.", "what_helps": "A call from Sam.", "contacts": []},
+        by=universe.m("gp_n1"),
+    )
+    page = client.get("/my/crisis-plan/").content.decode()  # a draft only
+    assert "Stops eating." in page and page.count('data-testid="national-fallback"') >= 3
+    for number in ("111", "999", "116123"):
+        assert f'href="tel:{number}"' in page
 
 
 def test_a_patient_asks_for_a_change_and_the_care_team_sees_it(universe):
@@ -357,13 +418,19 @@ def test_a_patient_asks_for_a_change_and_the_care_team_sees_it(universe):
     assert ChangeRequest.objects.count() == 1
 
 
-def test_the_patient_prints_their_own_plan(universe):
-    _agreed_plan(universe, universe.alice)
+def test_the_patient_prints_their_own_plan(universe, monkeypatch):
+    from concerto.careplans import pdf
+
+    printed = []
+    real = pdf.render_pdf
+    monkeypatch.setattr(pdf, "render_pdf", lambda version, **kw: printed.append((version, kw)) or real(version, **kw))
+    mine = _agreed_plan(universe, universe.alice)
     _agreed_plan(universe, universe.bob, content={"what_matters": "BOB ONLY", "needs": ""})
     client = signed_in_as(universe.alice)
     response = client.get("/my/plan/print/?large=1")
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
-    assert response.content.startswith(b"%PDF") and b"large-print" in response["Content-Disposition"].encode()
+    assert response.content.startswith(b"%PDF") and "no-store" in response["Cache-Control"]
+    assert printed == [(mine, {"large_print": True})]
     assert signed_in_as(universe.carol).get("/my/plan/print/").status_code == 404  # no plan of her own
 
 

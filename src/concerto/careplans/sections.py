@@ -27,6 +27,12 @@ NATIONAL_FALLBACKS = [
         "phone": "999",
         "hours": "24 hours a day, every day",
     },
+    {
+        "name": "Samaritans",
+        "role": "To talk to someone, whatever you are going through",
+        "phone": "116 123",
+        "hours": "24 hours a day, every day, free",
+    },
 ]
 
 

@@ -5,6 +5,7 @@ import datetime as dt
 import hashlib
 import logging
 import secrets
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from django.conf import settings
 from django.db import transaction
@@ -44,13 +45,20 @@ def request_sign_in_link(*, nhs_number: str, date_of_birth: dt.date, link_for) -
     """Text a one-time sign-in link to the mobile number on record, if the NHS number and date of
     birth match a living patient with one and they have not asked too often. `link_for(token)` makes
     the absolute URL. Returns whether a link was sent; callers must not tell the person."""
-    patient = Patient.objects.filter(
-        nhs_number=nhs_number, date_of_birth=date_of_birth, date_of_death__isnull=True
-    ).first()
+    # Locked, so simultaneous requests cannot each pass the limit.
+    patient = (
+        Patient.objects.select_for_update()
+        .filter(nhs_number=nhs_number, date_of_birth=date_of_birth, date_of_death__isnull=True)
+        .first()
+    )
     if patient is None or not patient.mobile_phone:
         return False
-    recent = SignInLink.objects.filter(patient=patient, created_at__gte=clock.now() - dt.timedelta(hours=1)).count()
-    if recent >= settings.PORTAL_LINKS_PER_HOUR:
+    now = clock.now()
+    sent = SignInLink.objects.filter(patient=patient, sent_by="sms")
+    if (
+        sent.filter(created_at__gte=now - dt.timedelta(hours=1)).count() >= settings.PORTAL_LINKS_PER_HOUR
+        or sent.filter(created_at__gte=now - dt.timedelta(days=1)).count() >= settings.PORTAL_LINKS_PER_DAY
+    ):
         return False
     token = _issue(patient, sent_by="sms")
     message = notifications.Message(
@@ -60,16 +68,31 @@ def request_sign_in_link(*, nhs_number: str, date_of_birth: dt.date, link_for) -
         personalisation={"link": link_for(token), "minutes": str(settings.PORTAL_LINK_MINUTES)},
         reference="portal-sign-in",
     )
-    # Sent after commit: a link must never arrive for a token that was rolled back.
-    transaction.on_commit(lambda: _send(message))
+    # Sent after commit (a link must never arrive for a token that was rolled back) and off the
+    # request, so the answer takes as long whether or not the details matched someone.
+    backend = notifications.get_backend()
+    transaction.on_commit(lambda: _pending.append(_sender.submit(_send, backend, message)))
     return True
 
 
-def _send(message: notifications.Message) -> None:
+# One background sender: messages go out in order, and the web request never waits for Notify.
+_sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="portal-sms")
+_pending: list[Future] = []
+
+
+def _send(backend, message: notifications.Message) -> None:
     try:
-        notifications.get_backend().send(message)
+        backend.send(message)
     except notifications.NotificationError as exc:
         logger.warning("portal sign-in link not sent: %s", exc.message)
+    except Exception:  # a background thread has nobody to raise to: log it, never lose it silently
+        logger.exception("portal sign-in link not sent")
+
+
+def wait_for_messages(timeout: float = 10) -> None:
+    """Block until queued sign-in messages have gone (tests, and a clean shutdown)."""
+    while _pending:
+        _pending.pop(0).result(timeout=timeout)
 
 
 @transaction.atomic

@@ -11,7 +11,9 @@ from functools import wraps
 from django.conf import settings
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import rotate_token
 from django.shortcuts import redirect
+from django.utils.cache import add_never_cache_headers
 
 from concerto.people.models import Patient
 
@@ -26,6 +28,7 @@ class PatientRequest(HttpRequest):
 
 def sign_in(request: HttpRequest, patient: Patient) -> None:
     logout(request)  # flushes the session: no staff identity (or earlier patient) survives
+    rotate_token(request)  # a CSRF token planted before sign-in is no good after it
     request.session[SESSION_KEY] = patient.pk
     request.session.set_expiry(settings.PORTAL_SESSION_SECONDS)
 
@@ -50,6 +53,9 @@ def patient_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
         if patient is None:
             return redirect("portal:sign-in")
         request.patient = patient  # type: ignore[attr-defined]
-        return view(request, *args, **kwargs)
+        response = view(request, *args, **kwargs)
+        # Portal pages may be opened on shared computers: nothing of them is kept after signing out.
+        add_never_cache_headers(response)
+        return response
 
     return wrapper

@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from concerto.access import audit
@@ -40,6 +41,7 @@ def sign_in(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/sign_in.html", {"form": form})
 
 
+@never_cache
 @require_http_methods(["GET", "POST"])
 def use_link(request: HttpRequest, token: str) -> HttpResponse:
     # GET only shows a button: link scanners in email and messaging apps fetch links, and must not use them up.

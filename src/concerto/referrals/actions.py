@@ -98,14 +98,26 @@ SELF_REFERRAL_PATHWAYS = frozenset({"cmht", "eip", "ips", "psych_therapies"})
 
 
 def self_referral_destinations(patient: Patient) -> list[Organisation]:
-    """Teams that take self-referrals for this patient: those aligned to their practice's PCN, or to no PCN."""
+    """Teams in the patient's own ICB that take self-referrals: those aligned to their practice's PCN,
+    or to no PCN. Nobody without a current registration is offered any (their practice refers)."""
     from concerto.people.models import Registration
 
-    registration = Registration.objects.filter(patient=patient, end__isnull=True).select_related("practice").first()
-    pcn_id = registration.practice.parent_id if registration else None
+    today = clock.today()
+    registration = (
+        Registration.objects.filter(patient=patient, start__lte=today)
+        .filter(Q(end__isnull=True) | Q(end__gte=today))
+        .select_related("practice__parent")
+        .order_by("-start")
+        .first()
+    )
+    if registration is None or registration.practice.parent is None:
+        return []
+    pcn = registration.practice.parent
     return list(
-        Organisation.objects.filter(kind=OrganisationKind.MH_TEAM, team_type__in=SELF_REFERRAL_PATHWAYS)
-        .filter(Q(aligned_pcn_id=pcn_id) | Q(aligned_pcn__isnull=True))
+        Organisation.objects.filter(
+            kind=OrganisationKind.MH_TEAM, team_type__in=SELF_REFERRAL_PATHWAYS, parent__parent_id=pcn.parent_id
+        )
+        .filter(Q(aligned_pcn_id=pcn.pk) | Q(aligned_pcn__isnull=True))
         .order_by("name")
     )
 
