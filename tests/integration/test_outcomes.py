@@ -430,3 +430,21 @@ def test_two_people_acknowledging_at_once_the_first_is_kept():
     (kept,) = [r for r in results if r != "told"]
     assert RiskAlert.objects.get(pk=response.risk_alert.pk).action_taken == kept
     assert AuditEvent.objects.filter(what="risk_alert", action=AuditAction.UPDATE).count() == 1
+
+
+def test_a_form_submitted_twice_records_one_response_and_one_alert(universe):
+    gp = client_as(universe.m("gp_n1"))
+    url = reverse("outcomes:record", args=[universe.alice.public_id, "phq9"])
+    key = gp.get(url).context["form"]["form_key"].value()
+    posted = {str(n): "1" for n in range(1, 10)} | {"completed_on": clock.today().isoformat(), "form_key": key}
+    first, second = gp.post(url, posted), gp.post(url, posted)
+    assert first.url == second.url
+    assert QuestionnaireResponse.objects.count() == 1 and RiskAlert.objects.count() == 1
+    with pytest.raises(InvalidInput, match="already used"):
+        actions.record_response(
+            patient=universe.alice,
+            questionnaire="gad7",
+            answers=gad7(*(0,) * 7),
+            by=universe.m("gp_n1"),
+            idempotency_key=key,
+        )

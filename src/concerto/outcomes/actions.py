@@ -7,7 +7,7 @@ import datetime as dt
 import logging
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 
 from concerto import notifications
@@ -37,6 +37,7 @@ def record_response(
     by: Membership | None,
     completed_by_patient: bool = False,
     completed_on: dt.date | None = None,
+    idempotency_key: str | None = None,
 ) -> QuestionnaireResponse:
     """Check, score and keep a completed questionnaire; a risk answer raises an alert for the key
     worker and care team and messages them (after commit).
@@ -45,7 +46,9 @@ def record_response(
     for a form the patient filled in on paper). The portal passes `by=None` and
     `completed_by_patient=True`: it has bound the session to this patient, and the audit records
     the patient as the actor. Answers are checked strictly (AnswerErrors names every problem;
-    nothing is saved). `completed_on` back-dates a paper form (never the future)."""
+    nothing is saved). `completed_on` back-dates a paper form (never the future). The same
+    `idempotency_key` twice (a double click, a retried request) records one response and returns
+    it both times; the key used for another patient or questionnaire is refused."""
     if by is None:
         if not completed_by_patient:
             raise NotPermitted("Only the patient themselves or a member of staff can record a questionnaire.")
@@ -53,13 +56,31 @@ def record_response(
         # Checked (and a refusal audited) before the transaction, so the refusal's record stays.
         require_access(by, patient, Permission.PATIENT_RECORD_CLINICAL, what="questionnaire_response")
     definition = definitions.resolve(questionnaire)
+    if idempotency_key:
+        existing = _already_recorded(idempotency_key, patient, definition)
+        if existing is not None:
+            return existing
     cleaned = scoring.check_answers(definition, answers)
     on = completed_on or clock.today()
     if on > clock.today():
         raise InvalidInput("The date it was completed cannot be in the future.")
     if on < patient.date_of_birth:
         raise InvalidInput("The date it was completed cannot be before the patient was born.")
-    return _record(patient, definition, cleaned, on, by, completed_by_patient)
+    try:
+        return _record(patient, definition, cleaned, on, by, completed_by_patient, idempotency_key)
+    except IntegrityError:
+        # Two submissions of one form raced: the other one won; return it.
+        existing = _already_recorded(idempotency_key, patient, definition) if idempotency_key else None
+        if existing is None:
+            raise
+        return existing
+
+
+def _already_recorded(key: str, patient: Patient, definition: Questionnaire) -> QuestionnaireResponse | None:
+    existing = QuestionnaireResponse.objects.filter(idempotency_key=key).first()
+    if existing is not None and (existing.patient_id, existing.questionnaire_key) != (patient.pk, definition.key):
+        raise InvalidInput("This form was already used for another questionnaire; open a new one.")
+    return existing
 
 
 @transaction.atomic
@@ -70,6 +91,7 @@ def _record(
     on: dt.date,
     by: Membership | None,
     completed_by_patient: bool,
+    idempotency_key: str | None,
 ) -> QuestionnaireResponse:
     scores = scoring.score(definition, answers, _baselines(patient, definition, answers, on))
     risks = scoring.risks(definition, answers)
@@ -86,6 +108,7 @@ def _record(
         recorded_by=by,
         completed_by_patient=completed_by_patient,
         risk_flagged=bool(risks),
+        idempotency_key=idempotency_key or None,
     )
     detail = {"response": response.pk, "questionnaire": definition.key, "risk": bool(risks)}
     if by is None:

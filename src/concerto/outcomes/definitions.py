@@ -33,6 +33,7 @@ SHIPPED_DIR = Path(__file__).resolve().parent / "questionnaires"
 ANSWER_TYPES = {"choice", "boolean", "integer", "string"}
 OPERATORS = {"exists", "=", "!=", ">", "<", ">=", "<="}
 SCORING_METHODS = {"sum", "mean", "value"}
+RESERVED_LINK_IDS = {"form_key", "completed_on", "completed_by_patient"}  # fields the forms add
 _KEY = re.compile(r"^[a-z][a-z0-9_-]{1,39}$")
 
 
@@ -300,6 +301,8 @@ def parse(data: dict, *, source: str) -> Questionnaire:
         raise _fail(where, "a questionnaire needs at least one question")
     if len(set(link_ids)) != len(link_ids):
         raise _fail(where, "linkIds must be unique")
+    if RESERVED_LINK_IDS & set(link_ids):
+        raise _fail(where, f"these linkIds are reserved for the forms: {sorted(RESERVED_LINK_IDS & set(link_ids))}")
     for item in all_items:
         for c in item.enable_when:
             if c.question not in link_ids:

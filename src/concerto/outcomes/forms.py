@@ -4,6 +4,7 @@ set of rules for staff, the portal and the API), whose messages are put back on 
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django import forms
@@ -12,6 +13,8 @@ from concerto.core import clock
 from concerto.outcomes.definitions import Item, Questionnaire
 from concerto.outcomes.scoring import AnswerErrors
 from concerto.register.forms import DateInput
+
+IDEMPOTENCY_FIELD = "form_key"  # reserved: definitions cannot use it as a linkId
 
 
 def _field(item: Item) -> forms.Field:
@@ -48,6 +51,10 @@ class QuestionnaireForm(forms.Form):
         self.questionnaire = questionnaire
         for item in questionnaire.items:
             self.fields[item.link_id] = _field(item)
+        # A fresh key per form shown: submitting it twice records one response (see record_response).
+        self.fields[IDEMPOTENCY_FIELD] = forms.CharField(
+            widget=forms.HiddenInput, required=False, initial=lambda: uuid.uuid4().hex, max_length=100
+        )
 
     @property
     def sections(self) -> list[tuple[str, list[tuple[str, forms.BoundField]]]]:
@@ -60,7 +67,11 @@ class QuestionnaireForm(forms.Form):
         ]
 
     def answers(self) -> dict[str, Any]:
-        return {k: v for k, v in self.cleaned_data.items() if k in self.fields and v not in (None, "")}
+        link_ids = {i.link_id for i in self.questionnaire.items}
+        return {k: v for k, v in self.cleaned_data.items() if k in link_ids and v not in (None, "")}
+
+    def idempotency_key(self) -> str | None:
+        return self.cleaned_data.get(IDEMPOTENCY_FIELD) or None
 
     def show(self, errors: AnswerErrors) -> None:
         for link_id, message in errors.errors.items():
@@ -78,9 +89,6 @@ class StaffQuestionnaireForm(QuestionnaireForm):
         self.fields["completed_by_patient"] = forms.BooleanField(
             label="The patient filled this in themselves", required=False
         )
-
-    def answers(self) -> dict[str, Any]:
-        return {k: v for k, v in super().answers().items() if k not in {"completed_on", "completed_by_patient"}}
 
 
 class AcknowledgeForm(forms.Form):

@@ -27,6 +27,8 @@ class QuestionnaireResponse(models.Model):
     )
     completed_by_patient = models.BooleanField(default=False)
     risk_flagged = models.BooleanField(default=False)
+    # One per form shown: a double click or a retried request records one response (and one alert).
+    idempotency_key = models.CharField(max_length=100, null=True, blank=True, unique=True)
 
     objects = ResponseQuerySet.as_manager()
 

@@ -93,6 +93,7 @@ def record(request: MemberRequest, patient: Patient, key: str) -> HttpResponse:
                 by=request.membership,
                 completed_by_patient=form.cleaned_data["completed_by_patient"],
                 completed_on=form.cleaned_data["completed_on"],
+                idempotency_key=form.idempotency_key(),
             )
         except AnswerErrors as exc:
             form.show(exc)
