@@ -607,3 +607,45 @@ def test_dialog_answers_newer_than_the_plan_are_pointed_out(universe):
     assert b'data-testid="newer-dialog"' in client_as(gp).get(url).content
     _save(universe, based_on=1)  # the new version takes today's answers
     assert b'data-testid="newer-dialog"' not in client_as(gp).get(url).content
+
+
+def test_agreement_cannot_predate_the_version_it_agrees(universe):
+    draft = _save(universe)
+    with pytest.raises(InvalidInput, match="cannot have been agreed earlier"):
+        actions.agree_plan(
+            patient=universe.alice,
+            kind=Kind.CARE,
+            based_on=draft.number,
+            agreed_with="Alice",
+            agreed_on=clock.today() - dt.timedelta(days=3650),
+            how="in_person",
+            by=universe.m("gp_n1"),
+        )
+    assert PlanVersion.objects.filter(patient=universe.alice).count() == 1
+
+
+def test_dialog_ratings_are_shown_only_to_roles_with_the_clinical_record(universe):
+    """A VCSE worker with consent reads the plan, and sees where the person wants more help, but not
+    their DIALOG ratings (questionnaire results are clinical record)."""
+    from concerto.outcomes import actions as outcomes
+
+    answers = {}
+    for n in range(1, 12):
+        answers[str(n)] = 2 if n == 1 else 6
+        answers[f"{n}-help"] = n == 1
+    outcomes.record_response(patient=universe.alice, questionnaire="dialog", answers=answers, by=universe.m("gp_n1"))
+    first = _save(universe)
+    _save(universe, based_on=first.number, content={**CARE, "needs": "More help with sleep."})
+    add_to_care_team(patient=universe.alice, organisation=universe.vcse, by=universe.m("gp_n1"))
+    record_consent(
+        patient=universe.alice, organisation_kind=OrganisationKind.VCSE, granted=True, by=universe.m("gp_n1")
+    )
+    plan_url = reverse("careplans:care", args=[universe.alice.public_id])
+    vcse_page = client_as(universe.m("vcse_worker")).get(plan_url).content.decode()
+    gp_page = client_as(universe.m("gp_n1")).get(plan_url).content.decode()
+    assert 'data-testid="dialog-needs"' in gp_page and 'data-testid="dialog-needs"' not in vcse_page
+    assert 'data-testid="dialog-wants-help-only"' in vcse_page and "Mental health" in vcse_page
+    compare = reverse("careplans:care-compare", args=[universe.alice.public_id]) + "?a=1&b=2"
+    assert "/7" not in client_as(universe.m("vcse_worker")).get(compare).content.decode()
+    vcse_pdf = pdf.render_html(first, show_scores=False)
+    assert "Mental health" in vcse_pdf and "totally dissatisfied" not in vcse_pdf

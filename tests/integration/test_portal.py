@@ -359,7 +359,7 @@ def _agreed_plan(universe, patient, kind="care", content=None):
         kind=kind,
         based_on=first.number,
         agreed_with="the patient",
-        agreed_on=dt.date(2026, 11, 1),
+        agreed_on=dt.date.today(),
         how="in_person",
         by=universe.m("gp_n1" if patient == universe.alice else "gp_n2"),
     )

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from concerto.access import audit
 from concerto.access.models import AuditAction, Membership
@@ -150,6 +151,10 @@ def agree_plan(
     latest = latest_version(patient, kind)
     if latest is None:
         raise InvalidInput("There is no plan to agree yet.")
+    written = timezone.localdate(latest.saved_at)
+    if agreed_on < written:
+        # Agreement is with these words: it cannot predate them (an earlier agreement was of other words).
+        raise InvalidInput(f"This version was written on {written:%d %m %Y}: it cannot have been agreed earlier.")
     if latest.number == based_on and latest.is_agreed:
         raise InvalidInput("This version is already agreed.")
     return _new_version(

@@ -10,7 +10,7 @@ from concerto.careplans.sections import NATIONAL_FALLBACKS
 from concerto.core import clock
 
 
-def render_html(version: PlanVersion, *, large_print: bool = False) -> str:
+def render_html(version: PlanVersion, *, large_print: bool = False, show_scores: bool = True) -> str:
     return render_to_string(
         "careplans/pdf.html",
         {
@@ -21,16 +21,18 @@ def render_html(version: PlanVersion, *, large_print: bool = False) -> str:
             "c": version.content,
             "fallbacks": NATIONAL_FALLBACKS,
             "large_print": large_print,
+            "show_scores": show_scores,
             "printed_at": clock.now(),
         },
     )
 
 
-def render_pdf(version: PlanVersion, *, large_print: bool = False) -> bytes:
+def render_pdf(version: PlanVersion, *, large_print: bool = False, show_scores: bool = True) -> bytes:
     with warnings.catch_warnings():
         # WeasyPrint notes, once at import, that a future version will need the system's
         # HarfBuzz-subset library; today's output does not depend on it.
         warnings.filterwarnings("ignore", message="HarfBuzz-Subset", category=DeprecationWarning)
         from weasyprint import HTML  # imported here: loading Pango and fonts is slow
 
-    return HTML(string=render_html(version, large_print=large_print)).write_pdf(pdf_variant="pdf/ua-1")
+    html = render_html(version, large_print=large_print, show_scores=show_scores)
+    return HTML(string=html).write_pdf(pdf_variant="pdf/ua-1")

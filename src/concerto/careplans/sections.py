@@ -118,7 +118,7 @@ def _crisis_contact_line(contact: dict) -> str:
     return f"{who} – {format_uk_phone(contact['phone'])} – {contact['hours']}"
 
 
-def section_lines(section: Section, content: dict) -> list[str]:
+def section_lines(section: Section, content: dict, *, show_scores: bool = True) -> list[str]:
     """One section as lines of text: what the difference view compares and print shows."""
     value = content.get(section.key)
     if not value:
@@ -150,6 +150,8 @@ def section_lines(section: Section, content: dict) -> list[str]:
         case "crisis_contacts":
             return [_crisis_contact_line(c) for c in value]
         case "dialog":
+            if not show_scores:  # ratings are clinical record: others see only where help is wanted
+                return [f"{d['label']} – wants more help" for d in value.get("domains", []) if d.get("wants_help")]
             return [
                 f"{d['label']}: {d['score']}/7{' – wants more help' if d.get('wants_help') else ''}"
                 for d in value.get("domains", [])

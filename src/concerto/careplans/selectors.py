@@ -80,13 +80,14 @@ class SectionDiff:
     lines: list[tuple[str, str]]  # ("same" | "removed" | "added", text)
 
 
-def plan_diff(version_a: PlanVersion, version_b: PlanVersion) -> list[SectionDiff]:
+def plan_diff(version_a: PlanVersion, version_b: PlanVersion, *, show_scores: bool = True) -> list[SectionDiff]:
     """Section by section, line by line, what changed from version A to version B."""
     if (version_a.patient_id, version_a.kind) != (version_b.patient_id, version_b.kind):
         raise ValueError("Only versions of the same plan can be compared.")
     result = []
     for section in SECTIONS[Kind(version_a.kind)]:
-        before, after = section_lines(section, version_a.content), section_lines(section, version_b.content)
+        before = section_lines(section, version_a.content, show_scores=show_scores)
+        after = section_lines(section, version_b.content, show_scores=show_scores)
         lines: list[tuple[str, str]] = []
         for op, a1, a2, b1, b2 in difflib.SequenceMatcher(a=before, b=after, autojunk=False).get_opcodes():
             if op == "equal":

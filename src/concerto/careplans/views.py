@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_http_methods
 
 from concerto.access.decorators import patient_view
@@ -29,6 +30,8 @@ def _context(request: MemberRequest, patient: Patient, kind: str, **extra) -> di
         "kind_label": Kind(kind).label,
         "other_kind": Kind.CRISIS if kind == Kind.CARE else Kind.CARE,
         "can_edit": has_permission(request.membership, EDIT),
+        # DIALOG ratings are clinical record: roles without it see only where help is wanted.
+        "show_scores": has_permission(request.membership, Permission.PATIENT_VIEW_CLINICAL),
         "fallbacks": NATIONAL_FALLBACKS,
         **extra,
     }
@@ -160,7 +163,18 @@ def compare(request: MemberRequest, patient: Patient, kind: str) -> HttpResponse
     return render(
         request,
         "careplans/compare.html",
-        _context(request, patient, kind, a=version_a, b=version_b, diff=selectors.plan_diff(version_a, version_b)),
+        _context(
+            request,
+            patient,
+            kind,
+            a=version_a,
+            b=version_b,
+            diff=selectors.plan_diff(
+                version_a,
+                version_b,
+                show_scores=has_permission(by, Permission.PATIENT_VIEW_CLINICAL),
+            ),
+        ),
     )
 
 
@@ -170,7 +184,11 @@ def print_pdf(request: MemberRequest, patient: Patient, kind: str) -> HttpRespon
     if latest is None:
         raise Http404("No plan yet")
     large = request.GET.get("size") == "large"
-    response = HttpResponse(pdf.render_pdf(latest, large_print=large), content_type="application/pdf")
+    show_scores = has_permission(request.membership, Permission.PATIENT_VIEW_CLINICAL)
+    response = HttpResponse(
+        pdf.render_pdf(latest, large_print=large, show_scores=show_scores), content_type="application/pdf"
+    )
+    patch_cache_control(response, no_store=True, private=True)
     filename = f"{kind}-plan-v{latest.number}{'-large-print' if large else ''}.pdf"
     response["Content-Disposition"] = f'inline; filename="{filename}"'
     return response
