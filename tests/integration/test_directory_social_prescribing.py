@@ -240,3 +240,31 @@ def test_a_vcse_import_through_the_page_reports_problems_and_writes_nothing(univ
     response = client_as(sp.harmony).post(reverse("directory:import"), {"file": upload})
     assert response.status_code == 400
     assert "only change your own organisation" in response.content.decode()
+
+
+def test_the_link_worker_closes_a_case_and_it_leaves_the_caseload(universe, sp):
+    _prescribe(universe, sp)
+    link = client_as(sp.link)
+    page = reverse("directory:patient", args=[universe.alice.public_id])
+    assert "Close the case" in link.get(page).content.decode()
+    assert link.post(page, {"form": "close"}).status_code == 302
+    assert selectors.caseload(by=sp.link) == []
+    assert selectors.open_case(by=sp.link, patient=universe.alice) is None
+    # The person stays connected: closing the case never closes their referral.
+    assert SocialPrescription.objects.get().referral.status == Status.RECEIVED
+
+
+def test_vcse_staff_verify_entries_and_send_programme_returns_from_their_page(universe, sp):
+    harmony = client_as(sp.harmony)
+    page = reverse("directory:mine")
+    drumming = Service.objects.get(name="Drumming for Wellbeing")
+    assert harmony.post(page, {"form": "verify", "service": drumming.pk}).status_code == 302
+    drumming.refresh_from_db()
+    assert drumming.last_verified == dt.date.today()
+    schools = Service.objects.get(name="Music in Schools")
+    month = (dt.date.today().replace(day=1) - dt.timedelta(days=1)).isoformat()
+    harmony.post(page, {"form": "activity", "service": schools.pk, "month": month, "sessions": 9, "participants": 60})
+    assert schools.activity.get().participants == 60
+    # Another organisation's service is not found from this page.
+    walk = Service.objects.get(name="Walk and Talk")
+    assert harmony.post(page, {"form": "verify", "service": walk.pk}).status_code == 404

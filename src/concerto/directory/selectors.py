@@ -297,6 +297,13 @@ def caseload(*, by: Membership) -> list[Case]:
     return cases
 
 
+def open_case(*, by: Membership, patient: Patient) -> Case | None:
+    """The member's own open case for the person, if they are a link worker with one."""
+    if not has_permission(by, Permission.PATIENT_SOCIAL_PRESCRIBING):
+        return None
+    return Case.objects.filter(patient=patient, link_worker=by, closed_on__isnull=True).first()
+
+
 def incoming(*, by: Membership) -> list[SocialPrescription]:
     """Prescriptions to the member's organisation that are still open, for people it may see."""
     if not has_permission(by, Permission.REFERRAL_MANAGE):

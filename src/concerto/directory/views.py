@@ -120,6 +120,16 @@ def prescribe(request: MemberRequest, patient: Patient, oruk_id: str) -> HttpRes
 @require_http_methods(["GET", "POST"])
 def patient(request: MemberRequest, patient: Patient) -> HttpResponse:
     by = request.membership
+    if request.POST.get("form") == "close":
+        case = selectors.open_case(by=by, patient=patient)
+        if case is not None:
+            try:
+                actions.close_case(case=case, by=by)
+            except ConcertoError as exc:
+                messages.error(request, str(exc))
+            else:
+                messages.success(request, "Case closed: they stay connected to the services they joined.")
+        return redirect("directory:patient", patient.public_id)
     note_form = NoteForm(request.POST if request.POST.get("form") == "note" else None)
     if note_form.is_bound and note_form.is_valid():
         try:
@@ -137,6 +147,7 @@ def patient(request: MemberRequest, patient: Patient) -> HttpResponse:
             "notes": selectors.what_matters(by=by, patient=patient),
             "may_read_notes": selectors.may_read_what_matters(by),
             "can_note": has_permission(by, Permission.PATIENT_SOCIAL_PRESCRIBING),
+            "case": selectors.open_case(by=by, patient=patient),
             "note_form": NoteForm() if not note_form.is_bound else note_form,
             "prescriptions": selectors.for_patient(by=by, patient=patient),
             "wellbeing_form": WellbeingForm(),
