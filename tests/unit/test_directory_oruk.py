@@ -86,3 +86,19 @@ def test_every_demo_district_has_a_centroid_and_unknown_ones_have_none():
         assert geo.centroid(f"DM{n} 1AA") is not None
     assert geo.centroid("ZZ9 9ZZ") is None
     assert math.isclose(geo.haversine_km(geo.centroid("DM1"), geo.centroid("DM8")), 4.46, abs_tol=0.05)
+
+
+def test_opening_times_are_read_from_plain_lines_and_nonsense_is_refused():
+    from concerto.directory.forms import ServiceForm
+
+    base = {"name": "Group", "description": "A group", "status": "active"}
+    form = ServiceForm({**base, "openings": "Tuesday 14:00-16:00\nthu 9:30 – 11:00\n"})
+    assert form.is_valid(), form.errors
+    assert [(o.weekday, o.opens_at, o.closes_at) for o in form.cleaned_data["openings"]] == [
+        (1, dt.time(14, 0), dt.time(16, 0)),
+        (3, dt.time(9, 30), dt.time(11, 0)),
+    ]
+    for bad in ("Someday 10:00-11:00", "Monday 25:00-26:00", "Monday at ten"):
+        form = ServiceForm({**base, "openings": bad})
+        assert not form.is_valid()
+        assert "Could not read" in form.errors["openings"][0]
