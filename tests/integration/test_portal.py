@@ -447,3 +447,9 @@ def test_dialog_completed_in_the_portal_shows_on_the_plan_page(universe):
     assert (
         "Mental health" in section and "Job situation" in section and "Physical health" not in section.split("</ul>")[0]
     )
+
+
+def test_a_plan_past_its_review_date_says_so_to_the_patient(universe):
+    _agreed_plan(universe, universe.alice, content={"what_matters": "x", "needs": "", "review_date": "2026-01-01"})
+    page = signed_in_as(universe.alice).get("/my/plan/").content.decode()
+    assert 'data-testid="review-overdue"' in page

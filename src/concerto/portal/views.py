@@ -190,7 +190,15 @@ def plan(request: PatientRequest, slug: str) -> HttpResponse:
     return render(
         request,
         "portal/plan.html",
-        {"slug": slug, "kind": kind, "kind_label": Kind(kind).label, "plan": shown, "dialog": dialog, "form": form},
+        {
+            "slug": slug,
+            "kind": kind,
+            "kind_label": Kind(kind).label,
+            "plan": shown,
+            "review_overdue": plans.review_overdue(shown.latest),
+            "dialog": dialog,
+            "form": form,
+        },
     )
 
 
