@@ -225,6 +225,7 @@ def test_unknown_indicators_tables_and_organisations_outside_the_icb_are_not_fou
     assert client.get(reverse("analytics:indicator", args=["no_such_thing"])).status_code == 404
     url = reverse("analytics:indicator", args=["phc_all_six"])
     assert client.get(url, {"format": "csv", "table": "patients"}).status_code == 404
+    assert client.get(reverse("analytics:overview"), {"format": "csv", "table": "patients"}).status_code == 404
     assert client.get(url, {"organisation": "RT1"}).status_code == 404  # a trust: not on the dashboards
 
 

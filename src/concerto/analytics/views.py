@@ -34,6 +34,8 @@ def overview(request: MemberRequest) -> HttpResponse:
         link=lambda key: reverse("analytics:indicator", args=[key]) + f"?organisation={place.code}",
     )
     if export:
+        if export != table.key:
+            raise Http404("No such table")
         return tables.as_csv(table, f"indicators-{place.code}-{published.latest_period}.csv")
     return render(
         request,
