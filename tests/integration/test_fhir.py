@@ -132,14 +132,18 @@ def test_observation_search_by_patient_code_and_date_with_paging(client, univers
     assert audit.detail["patient_ids"] == [universe.alice.pk]
 
 
-def test_total_none_skips_counting_but_still_links_the_next_page(client, universe, gp_system):
+def test_practice_wide_searches_are_not_counted_unless_asked_but_still_page(client, universe, gp_system):
     gp = universe.m("gp_n1")
     for day in range(1, 4):
         record_clinical_event(
             patient=universe.alice, code=BMI, date=dt.date(2024, 2, day), value=Decimal(25), unit="kg/m2", by=gp
         )
-    first = get(client, f"/fhir/Observation?code={BMI}&_count=2&_total=none", gp_system).json()
+    first = get(client, f"/fhir/Observation?code={BMI}&_count=2", gp_system).json()
     assert "total" not in first
+    counted = get(client, f"/fhir/Observation?code={BMI}&_count=2&_total=accurate", gp_system).json()
+    assert counted["total"] == 3
+    named = get(client, f"/fhir/Observation?patient={universe.alice.public_id}&_count=2&_total=none", gp_system)
+    assert "total" not in named.json()
     assert len(first["entry"]) == 2
     next_url = next(link["url"] for link in first["link"] if link["relation"] == "next")
     last = get(client, next_url.removeprefix("http://testserver"), gp_system).json()

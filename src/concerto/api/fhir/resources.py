@@ -636,8 +636,21 @@ def _named_patients(resource_type: ResourceType, params: Params, by: Membership)
     return resource_type.unscoped().filter(patient_id__in=list(visible.values_list("pk", flat=True)))
 
 
+# Searches that name their patients: counting their matches is cheap, so `total` is given unless
+# the caller says otherwise. Across a whole practice or PCN the count costs seconds at a million
+# patients (every matching row's patient checked against the policy), so it is left out unless the
+# caller asks for it with `_total=accurate`; paging works either way.
+NAMING_PATIENTS = {"patient", "subject", "identifier", "_id"}
+
+
 def search(
-    *, resource_type: ResourceType, params: Params, offset: int, count: int, by: Membership, with_total: bool = True
+    *,
+    resource_type: ResourceType,
+    params: Params,
+    offset: int,
+    count: int,
+    by: Membership,
+    with_total: bool | None = None,
 ) -> SearchResult:
     if resource_type.virtual_search is not None:
         everything = resource_type.virtual_search(by, params)
@@ -652,8 +665,9 @@ def search(
             raise FhirError(400, f"{resource_type.name} cannot be searched by {name!r}", code="not-supported")
         for value in values:  # repeated parameters AND together, as in FHIR
             rows = rows.filter(build(value))
-    # Counting every match costs as much as the search itself at scale: `_total=none` skips it,
-    # and one row more than the page says whether there is a next page.
+    if with_total is None:
+        with_total = resource_type.permission is None or bool(NAMING_PATIENTS & set(params))
+    # One row more than the page says whether there is a next page, counted or not.
     total = rows.count() if with_total else None
     page = list(rows.select_related(*resource_type.select).order_by(*resource_type.order)[offset : offset + count + 1])
     more = len(page) > count

@@ -134,8 +134,8 @@ def type_level(request: MemberRequest, resource_type: str) -> HttpResponse:
         return _versioned(outcome, request)
     count, offset = _paging(request)
     params = _search_params(request)
-    total = request.GET.get("_total", "accurate")
-    if total not in ("accurate", "none", "estimate"):
+    total = request.GET.get("_total")
+    if total not in (None, "accurate", "none", "estimate"):
         raise FhirError(400, "_total is accurate, estimate or none")
     found = resources.search(
         resource_type=kind,
@@ -143,7 +143,7 @@ def type_level(request: MemberRequest, resource_type: str) -> HttpResponse:
         offset=offset,
         count=count,
         by=request.membership,
-        with_total=total != "none",
+        with_total=None if total is None else total != "none",
     )
     return fhir_response(_searchset(request, kind.name, params, found, count, offset))
 
