@@ -10,6 +10,7 @@ computing them in a background thread (latest month first, each stored when done
 stored meanwhile; `concerto publish_indicators` does the work up front (nightly, after data loads).
 """
 
+import contextlib
 import datetime as dt
 import logging
 import os
@@ -98,6 +99,7 @@ def _start_in_background(months: list[dt.date], latest: dt.date, parents: Mappin
 
         def work() -> None:
             try:
+                _lower_priority()
                 _compute(months, latest, parents, None)
             except Exception:
                 logger.exception("computing the published indicator figures failed")
@@ -107,6 +109,13 @@ def _start_in_background(months: list[dt.date], latest: dt.date, parents: Mappin
 
         _worker = threading.Thread(target=work, name="publish-indicators", daemon=True)
         _worker.start()
+
+
+def _lower_priority() -> None:
+    """Let page views (and everything else on the machine) come first: on Linux a thread has its own
+    scheduling priority, addressed by its native id."""
+    with contextlib.suppress(AttributeError, OSError):  # not Linux, or not permitted: normal priority
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
 
 
 def wait() -> None:
