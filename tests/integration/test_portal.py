@@ -300,6 +300,17 @@ def test_a_patient_fills_in_phq9_and_sees_their_score(universe):
     assert 'data-testid="scores-phq9"' in page and "Mild" in page and 'data-chart="chart-phq9"' in page
 
 
+def test_a_questionnaire_sent_twice_is_recorded_once(universe):
+    from concerto.outcomes.models import QuestionnaireResponse
+
+    client = signed_in_as(universe.alice)
+    form = client.get("/my/questionnaires/phq9/").content.decode()
+    key = re.search(r'name="form_key" value="([^"]+)"', form).group(1)
+    for _ in range(2):  # a double click
+        client.post("/my/questionnaires/phq9/", {**PHQ9_CALM, "form_key": key})
+    assert QuestionnaireResponse.objects.filter(patient=universe.alice).count() == 1
+
+
 def test_a_risk_answer_shows_where_to_get_help_now_and_alerts_the_care_team(universe):
     from concerto.outcomes.models import RiskAlert
 

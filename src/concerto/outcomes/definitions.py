@@ -410,3 +410,12 @@ def get(key: str) -> Questionnaire:
 
 def resolve(questionnaire: Questionnaire | str) -> Questionnaire:
     return get(questionnaire) if isinstance(questionnaire, str) else questionnaire
+
+
+# Shipped questionnaires first, in the order the Community Mental Health Framework names them.
+DISPLAY_ORDER = ["dialog", "gbo", "phq9", "gad7"]
+
+
+def in_display_order(keys) -> list[str]:
+    """Questionnaire keys as pages list them: the shipped ones in a fixed order, then the site's by key."""
+    return sorted(keys, key=lambda k: (DISPLAY_ORDER.index(k) if k in DISPLAY_ORDER else len(DISPLAY_ORDER), k))

@@ -11,18 +11,11 @@ from concerto.access.middleware import MemberRequest
 from concerto.access.permissions import Permission
 from concerto.access.policy import has_permission
 from concerto.core.errors import ConcertoError, InvalidInput
-from concerto.outcomes import actions, charts, definitions, selectors
+from concerto.outcomes import actions, definitions, selectors
 from concerto.outcomes.crisis import crisis_text
 from concerto.outcomes.forms import AcknowledgeForm, StaffQuestionnaireForm
 from concerto.outcomes.scoring import AnswerErrors
 from concerto.people.models import Patient
-
-# Shipped questionnaires first, in the order the Community Mental Health Framework names them.
-ORDER = ["dialog", "gbo", "phq9", "gad7"]
-
-
-def _ordered(keys) -> list[str]:
-    return sorted(keys, key=lambda k: (ORDER.index(k) if k in ORDER else len(ORDER), k))
 
 
 def _cell(response, rule) -> dict[str, Any]:
@@ -44,7 +37,7 @@ def patient_outcomes(request: MemberRequest, patient: Patient) -> HttpResponse:
     known = definitions.all_questionnaires()
     responses = selectors.responses(patient, by=by)
     panels = []
-    for key in _ordered({r.questionnaire_key for r in responses}):
+    for key in definitions.in_display_order({r.questionnaire_key for r in responses}):
         questionnaire = known.get(key)
         mine = [r for r in responses if r.questionnaire_key == key]
         rules = list(questionnaire.scoring) if questionnaire else []
@@ -59,6 +52,8 @@ def patient_outcomes(request: MemberRequest, patient: Patient) -> HttpResponse:
         }
         series = selectors.score_series(patient, key, by=by)
         if questionnaire and rules and series:
+            from concerto.outcomes import charts  # Altair (and pandas) load on first use, not at start-up
+
             panel["chart"] = charts.score_chart(questionnaire, series)
         panels.append(panel)
     return render(
@@ -68,7 +63,7 @@ def patient_outcomes(request: MemberRequest, patient: Patient) -> HttpResponse:
             "patient": patient,
             "panels": panels,
             "alerts": selectors.alerts_for(patient, by=by),
-            "questionnaires": [known[k] for k in _ordered(known)],
+            "questionnaires": [known[k] for k in definitions.in_display_order(known)],
             "can_record": has_permission(by, Permission.PATIENT_RECORD_CLINICAL),
             "acknowledge_form": AcknowledgeForm(),
             "site_problems": definitions.site_problems(),

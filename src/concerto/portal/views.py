@@ -15,12 +15,11 @@ from concerto.careplans import selectors as plans
 from concerto.careplans.models import Kind
 from concerto.core.errors import ConcertoError, InvalidInput
 from concerto.outcomes import actions as outcomes
-from concerto.outcomes import charts, definitions
+from concerto.outcomes import definitions
 from concerto.outcomes import selectors as outcome_selectors
 from concerto.outcomes.crisis import crisis_text
 from concerto.outcomes.forms import QuestionnaireForm
 from concerto.outcomes.scoring import AnswerErrors
-from concerto.outcomes.views import _ordered as in_questionnaire_order
 from concerto.portal import actions, auth, selectors
 from concerto.portal.auth import PatientRequest, patient_required
 from concerto.portal.forms import PlanChangeForm, SelfReferralForm, SignInForm
@@ -104,10 +103,12 @@ def self_refer(request: PatientRequest) -> HttpResponse:
 @patient_required
 def questionnaire_list(request: PatientRequest) -> HttpResponse:
     """Questionnaires to fill in, and the patient's own scores over time (chart and table)."""
+    from concerto.outcomes import charts  # Altair (and pandas) load on first use, not at start-up
+
     known = definitions.all_questionnaires()
     mine = outcome_selectors.responses_for_patient(request.patient)
     panels = []
-    for key in in_questionnaire_order({r.questionnaire_key for r in mine}):
+    for key in definitions.in_display_order({r.questionnaire_key for r in mine}):
         questionnaire = known.get(key)
         series = outcome_selectors.score_series_for_patient(request.patient, key)
         panels.append(
@@ -119,7 +120,7 @@ def questionnaire_list(request: PatientRequest) -> HttpResponse:
                 "chart_id": f"chart-{key}",
             }
         )
-    available = [known[k] for k in in_questionnaire_order(known)]
+    available = [known[k] for k in definitions.in_display_order(known)]
     return render(request, "portal/questionnaires.html", {"available": available, "panels": panels})
 
 
@@ -139,6 +140,7 @@ def questionnaire_fill(request: PatientRequest, key: str) -> HttpResponse:
                 answers=form.answers(),
                 by=None,
                 completed_by_patient=True,
+                idempotency_key=form.idempotency_key(),
             )
         except AnswerErrors as exc:
             form.show(exc)
