@@ -166,7 +166,11 @@ EXPECTED = {
 
 def run_on(kind: str, session=None) -> pd.DataFrame:
     con = engines.from_tables(kind, hand_made(), session=session)
-    return run_indicators(con, periods=[PERIOD])
+    try:
+        return run_indicators(con, periods=[PERIOD])
+    finally:
+        if kind != "spark":  # the Spark session is shared
+            con.disconnect()
 
 
 def icb_figures(result: pd.DataFrame) -> dict:

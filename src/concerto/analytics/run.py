@@ -197,9 +197,11 @@ GROUP = ["indicator", "period", "organisation", "group"]
 def _statistics(sums: pd.DataFrame, chosen: list[Indicator]) -> pd.DataFrame:
     """One figure per (indicator, period, organisation, group) from its cells, vectorised."""
     by_key = {i.key: i for i in chosen}
+    if sums.empty:  # nobody in any unit of any indicator
+        return pd.DataFrame(columns=[*GROUP, "numerator", "denominator", "value"])
     totals = sums.groupby(GROUP, as_index=False, sort=False)[["numerator", "denominator", "units"]].sum()
     kind = totals.indicator.map(lambda k: by_key[k].statistic)
-    scale = totals.indicator.map(lambda k: 100.0 if by_key[k].unit == "%" else 1.0)
+    scale = totals.indicator.map(lambda k: 100.0 if by_key[k].unit == "%" else 1.0).astype(float)
     value = pd.Series(np.nan, index=totals.index)
     proportion = (kind == "proportion") & (totals.denominator > 0)
     value[proportion] = scale[proportion] * totals.numerator[proportion] / totals.denominator[proportion]
