@@ -4,13 +4,14 @@ import copy
 import datetime as dt
 import io
 import json
+import uuid
 
 import pytest
 
 from concerto.access.models import AuditAction, AuditEvent
 from concerto.core.errors import NotPermitted
 from concerto.directory import actions, demo, oruk, selectors
-from concerto.directory.models import Schedule, Service
+from concerto.directory.models import DirectoryOrganisation, Location, Schedule, Service
 from concerto.directory.selectors import Criteria
 from concerto.organisations.actions import create_organisation
 from concerto.organisations.models import OrganisationKind as K
@@ -241,3 +242,114 @@ def test_text_and_every_filter_combine(directory):
     results = selectors.search(criteria)
     assert _names(results) == ["Sing Your Heart Out"]
     assert results[0].text_score > 0 and results[0].distance_km is not None
+
+
+# --- ownership of organisations and venues in imports (review H1, H2) -----------------------------
+
+
+@pytest.fixture
+def staff(demo_orgs):
+    from concerto.access.actions import add_membership
+    from concerto.people.actions import create_staff_user
+
+    return {
+        code: add_membership(
+            user=create_staff_user(username=f"staff-{code}", password="x-long-password"),
+            organisation=org,
+            role="vcse_worker",
+            by=None,
+        )
+        for code, org in demo_orgs.items()
+    }
+
+
+def _new_service_of(record: dict, *, name: str) -> dict:
+    """A brand-new service nested under the same organisation as `record` (fresh ids for its children)."""
+    forged = copy.deepcopy(record)
+    forged["id"], forged["name"] = str(uuid.uuid4()), name
+    for key in ("schedules", "cost_options", "contacts", "attributes", "service_at_locations"):
+        forged[key] = []
+    return forged
+
+
+def _of(directory: dict, organisation: str) -> list[dict]:
+    return [s for s in directory["contents"] if s["organization"]["name"] == organisation]
+
+
+def test_a_vcse_import_cannot_take_over_another_organisations_directory_entry(directory, staff):
+    mind_org_id = _of(directory, "Demo Mind")[0]["organization"]["id"]
+    forged = _new_service_of(_of(directory, "Demo Mind")[0], name="Harmony's new group")
+    forged["organization"]["organization_identifiers"][0]["identifier"] = "VCS02"  # Harmony's own code
+    with pytest.raises(actions.ImportRejected) as rejected:
+        actions.import_services(text=json.dumps([forged]), by=staff["VCS02"])
+    assert "belongs to another organisation" in rejected.value.problems[0].message
+    assert DirectoryOrganisation.objects.get(oruk_id=mind_org_id).organisation.code == "VCS01"
+    # Nor an entry that is not one of our partners (the advice centre).
+    advice = _new_service_of(_of(directory, "Demotown Advice Centre")[0], name="Ours now")
+    advice["organization"]["organization_identifiers"] = [
+        {"id": str(uuid.uuid4()), "identifier_scheme": "concerto", "identifier": "VCS02"}
+    ]
+    with pytest.raises(actions.ImportRejected):
+        actions.import_services(text=json.dumps([advice]), by=staff["VCS02"])
+    assert DirectoryOrganisation.objects.get(oruk_id=advice["organization"]["id"]).organisation is None
+
+
+def test_the_system_import_reports_a_changed_owner_rather_than_moving_it(directory):
+    record = copy.deepcopy(_of(directory, "Demo Mind")[0])
+    record["organization"]["organization_identifiers"][0]["identifier"] = "VCS02"
+    with pytest.raises(actions.ImportRejected) as rejected:
+        actions.import_services(text=json.dumps([record]), by=None)
+    assert "owned by Demo Mind" in rejected.value.problems[0].message
+    assert DirectoryOrganisation.objects.get(oruk_id=record["organization"]["id"]).organisation.code == "VCS01"
+
+
+def test_a_vcse_import_cannot_rewrite_another_organisations_venue(directory, staff):
+    mind = next(s for s in _of(directory, "Demo Mind") if s["service_at_locations"])
+    venue = mind["service_at_locations"][0]["location"]
+    mine = copy.deepcopy(_of(directory, "Harmony Community Music")[0])
+    hijacked = copy.deepcopy(mine["service_at_locations"][0])
+    hijacked["location"] = copy.deepcopy(venue) | {"name": "Harmony Hall"}
+    hijacked["location"]["addresses"][0]["postal_code"] = "DM8 1AA"
+    hijacked["location_id"] = venue["id"]
+    mine["service_at_locations"] = [hijacked]
+    with pytest.raises(actions.ImportRejected) as rejected:
+        actions.import_services(text=json.dumps([mine]), by=staff["VCS02"])
+    assert "venue" in rejected.value.problems[0].message
+    assert Location.objects.get(oruk_id=venue["id"]).postcode == venue["addresses"][0]["postal_code"]
+
+
+def test_editing_a_service_at_a_shared_venue_leaves_the_other_organisations_venue_alone(directory, staff):
+    singing = Service.objects.get(name="Sing Your Heart Out")
+    venue = singing.locations.get()
+    mind_service = Service.objects.filter(organisation__organisation__code="VCS01").first()
+    mind_service.locations.set([venue])  # a community centre both organisations use
+    actions.save_service(
+        by=staff["VCS02"],
+        service=singing,
+        name=singing.name,
+        description=singing.description,
+        status="active",
+        terms=list(singing.terms.all()),
+        openings=[],
+        location_name="Harmony Hall",
+        address="1 High Street",
+        postcode="DM8 1AA",
+    )
+    venue.refresh_from_db()
+    assert venue.postcode != "DM8 1AA" and list(mind_service.locations.all()) == [venue]
+    assert singing.locations.get().postcode == "DM8 1AA"
+    # A venue only this organisation uses is edited in place.
+    actions.save_service(
+        by=staff["VCS02"],
+        service=singing,
+        name=singing.name,
+        description=singing.description,
+        status="active",
+        terms=list(singing.terms.all()),
+        openings=[],
+        location_name="Harmony Hall",
+        address="2 High Street",
+        postcode="DM8 1AA",
+    )
+    assert singing.locations.get().address_1 == "2 High Street"
+    assert Location.objects.filter(name="Harmony Hall").count() == 1

@@ -97,29 +97,60 @@ def import_services(*, text: str | bytes, by: Membership | None) -> ImportResult
     (The checks run before the transaction so that the audit of a rejection is kept.)"""
     records, problems = oruk.read(text)
     organisations = {o.code: o for o in Organisation.objects.all()} if records else {}
+    owners_in_file: dict[str, str | None] = {}
     for record in records:
         owner = organisations.get(record.organisation_code or "")
-        message = None
-        if record.organisation_code and owner is None:
-            message = f"organisation code {record.organisation_code!r} is not an organisation we know"
-        elif record.organisation_code and owner is not None and owner.kind != OrganisationKind.VCSE:
-            message = f"{owner.name} is not a voluntary or community organisation"
-        existing = Service.objects.filter(oruk_id=record.data["id"]).select_related("organisation").first()
-        if message is None and existing and existing.organisation.oruk_id != record.organisation["id"]:
-            message = "this service id already belongs to another organisation's service"
-        if message is None and by is not None:
-            try:
-                _check_owner(by, owner)
-                if existing is not None:
-                    _check_owner(by, existing.organisation.organisation)
-            except NotPermitted as exc:
-                message = str(exc)
+        message = _owner_problem(record, owner, by, owners_in_file)
         if message:
             problems.append(oruk.Problem(record.index, record.data["id"], record.data.get("name", ""), message))
     if problems:
         audit.record(by=by, action=AuditAction.DENIED, what="directory_import", detail={"problems": len(problems)})
         raise ImportRejected(sorted(problems, key=lambda p: p.record))
     return _write_all(records, organisations, by)
+
+
+def _owner_problem(
+    record: oruk.ServiceRecord, owner: Organisation | None, by: Membership | None, owners_in_file: dict[str, str | None]
+) -> str | None:
+    """Why this record may not be written by `by`, or None. Ownership of a directory organisation
+    (whose staff edit its services and receive its referrals) and of a venue is never moved by a
+    file: a VCSE's file touches only entries its own organisation already owns or new ones, and the
+    system import reports a changed owner instead of applying it."""
+    if record.organisation_code and owner is None:
+        return f"organisation code {record.organisation_code!r} is not an organisation we know"
+    if owner is not None and owner.kind != OrganisationKind.VCSE:
+        return f"{owner.name} is not a voluntary or community organisation"
+    org_id = record.organisation["id"]
+    if owners_in_file.setdefault(org_id, record.organisation_code) != record.organisation_code:
+        return f"organization {org_id} is given a different organisation code by an earlier record"
+    existing = Service.objects.filter(oruk_id=record.data["id"]).select_related("organisation").first()
+    if existing and existing.organisation.oruk_id != org_id:
+        return "this service id already belongs to another organisation's service"
+    entry = DirectoryOrganisation.objects.filter(oruk_id=org_id).select_related("organisation").first()
+    if by is None:
+        if entry is not None and entry.organisation_id != (owner.pk if owner else None):
+            held_by = entry.organisation.name if entry.organisation else "no Concerto organisation"
+            return (
+                f"organization {org_id} is owned by {held_by} in the directory but the file says "
+                f"{record.organisation_code or 'none'}; an import does not change who owns an entry"
+            )
+        return None
+    try:
+        _check_owner(by, owner)
+    except NotPermitted as exc:
+        return str(exc)
+    if entry is not None and entry.organisation_id != by.organisation_id:
+        return f"organization {org_id} belongs to another organisation in the directory"
+    for location in record.locations:
+        shared = Service.objects.filter(locations__oruk_id=location["id"]).exclude(
+            organisation__organisation_id=by.organisation_id
+        )
+        if shared.exists():
+            return (
+                f"location {location['id']} is a venue another organisation's service uses; "
+                "give your venue its own id (the other organisation keeps its details)"
+            )
+    return None
 
 
 @transaction.atomic
@@ -140,15 +171,15 @@ def _write_all(
 
 def _write(record: oruk.ServiceRecord, owner: Organisation | None) -> bool:
     data, org = record.data, record.organisation
+    details = {
+        "name": org["name"],
+        "description": org["description"],
+        "email": org.get("email", ""),
+        "website": org.get("website", ""),
+    }
+    # The owner is set when the entry is created and never moved by an import (`_owner_problem`).
     directory_org, _ = DirectoryOrganisation.objects.update_or_create(
-        oruk_id=org["id"],
-        defaults={
-            "name": org["name"],
-            "description": org["description"],
-            "email": org.get("email", ""),
-            "website": org.get("website", ""),
-            "organisation": owner,
-        },
+        oruk_id=org["id"], defaults=details, create_defaults=details | {"organisation": owner}
     )
     modified = data.get("last_modified")
     service, created = Service.objects.update_or_create(
@@ -298,7 +329,15 @@ def save_service(
         oruk_id=str(uuid.uuid4()), service=service, option="Free" if not cost else "Charge", amount=cost or Decimal(0)
     )
     if postcode.strip():
-        location = service.locations.first() or Location(oruk_id=str(uuid.uuid4()))
+        location = service.locations.first()
+        if (
+            location is not None
+            and Service.objects.filter(locations=location)
+            .exclude(organisation__organisation_id=by.organisation_id)
+            .exists()
+        ):
+            location = None  # a venue shared with another organisation keeps its details: ours gets its own
+        location = location or Location(oruk_id=str(uuid.uuid4()))
         location.name, location.address_1, location.postcode = location_name.strip(), address.strip(), postcode.strip()
         location.save()
         service.locations.set([location])
