@@ -95,6 +95,7 @@ fix: setup  ## Apply ruff's fixes and formatting
 bench: setup  ## Benchmarks: print figures and ratios (the recall bench builds a 909,091-patient database once; the API bench reuses it)
 	$(PY) bench/synth_bench.py
 	$(PY) bench/recall_bench.py
+	$(PY) bench/indicators_bench.py
 	$(PY) bench/api_bench.py
 
 clean:  ## Remove the environment and local data (keeps nothing)
