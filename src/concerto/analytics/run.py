@@ -172,17 +172,38 @@ def figures(
     )
     cube["icb"] = cube.pcn.map(parents).fillna("unknown")
     kinds = {"all": None, **(BREAKDOWNS if breakdowns else {})}
-    out = []
-    for level in LEVELS:
-        for breakdown, column in kinds.items():
-            group = cube[column] if column else pd.Series("all", index=cube.index)
-            keyed = cube.assign(organisation=cube[level], group=group)
-            sums = keyed.groupby(
-                ["indicator", "period", "organisation", "group", "measure", "measure2"], as_index=False, sort=False
-            )[["numerator", "denominator", "units"]].sum()
-            out.append(_statistics(sums, chosen).assign(level=level, breakdown=breakdown))
+    # Every (level, breakdown) view of the cells stacked into one frame, so each step below is
+    # one grouped operation rather than fifteen (keys as categories: much faster to group).
+    values = cube[["indicator", "period", "measure", "measure2", "numerator", "denominator", "units"]]
+    views = [
+        values.assign(
+            level=level,
+            breakdown=breakdown,
+            organisation=cube[level],
+            group=cube[column] if column else "all",
+        )
+        for level in LEVELS
+        for breakdown, column in kinds.items()
+    ]
+    stacked = pd.concat(views, ignore_index=True) if views else values.iloc[:0]
+    for column in ("indicator", "level", "breakdown", "organisation", "group"):
+        if column in stacked:
+            stacked[column] = stacked[column].astype("category")
+    sums = (
+        stacked.groupby([*GROUP, "measure", "measure2"], observed=True, sort=False)[
+            ["numerator", "denominator", "units"]
+        ]
+        .sum()
+        .reset_index()
+        if views
+        else stacked
+    )
+    out = [_statistics(sums, chosen)] if views else []
     result = pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=COLUMNS)
-    result = result[COLUMNS].sort_values(
+    result = result[COLUMNS].copy()
+    for column in ("indicator", "level", "organisation", "breakdown", "group"):
+        result[column] = result[column].astype(str)  # categories sort by first appearance, not by name
+    result = result.sort_values(
         ["indicator", "period", "level", "organisation", "breakdown", "group"], ignore_index=True
     )
     result["numerator"] = result["numerator"].astype("int64")
@@ -191,7 +212,7 @@ def figures(
     return result
 
 
-GROUP = ["indicator", "period", "organisation", "group"]
+GROUP = ["level", "breakdown", "indicator", "period", "organisation", "group"]
 
 
 def _statistics(sums: pd.DataFrame, chosen: list[Indicator]) -> pd.DataFrame:
@@ -199,7 +220,7 @@ def _statistics(sums: pd.DataFrame, chosen: list[Indicator]) -> pd.DataFrame:
     by_key = {i.key: i for i in chosen}
     if sums.empty:  # nobody in any unit of any indicator
         return pd.DataFrame(columns=[*GROUP, "numerator", "denominator", "value"])
-    totals = sums.groupby(GROUP, as_index=False, sort=False)[["numerator", "denominator", "units"]].sum()
+    totals = sums.groupby(GROUP, as_index=False, sort=False, observed=True)[["numerator", "denominator", "units"]].sum()
     kind = totals.indicator.map(lambda k: by_key[k].statistic)
     scale = totals.indicator.map(lambda k: 100.0 if by_key[k].unit == "%" else 1.0).astype(float)
     value = pd.Series(np.nan, index=totals.index)
@@ -229,7 +250,7 @@ def _statistics(sums: pd.DataFrame, chosen: list[Indicator]) -> pd.DataFrame:
 
 def _weighted_mean(cells: pd.DataFrame, values: pd.Series) -> pd.DataFrame:
     weighted = cells.assign(w=values * cells.units)
-    sums = weighted.groupby(GROUP, as_index=False, sort=False)[["w", "units"]].sum()
+    sums = weighted.groupby(GROUP, as_index=False, sort=False, observed=True)[["w", "units"]].sum()
     return sums.assign(figure=sums.w / sums.units)[[*GROUP, "figure"]]
 
 
@@ -241,10 +262,10 @@ def _bice_boxerman(cells: pd.DataFrame) -> pd.Series:
 def _quantiles(cells: pd.DataFrame, q: float) -> pd.DataFrame:
     """The q-quantile of `measure` weighted by `units` per group, interpolated linearly between
     the two nearest ranks (NumPy's default), from the counts without expanding them."""
-    per_value = cells.groupby([*GROUP, "measure"], as_index=False, sort=False).units.sum()
+    per_value = cells.groupby([*GROUP, "measure"], as_index=False, sort=False, observed=True).units.sum()
     ordered = per_value.sort_values([*GROUP, "measure"], ignore_index=True)
-    ordered["cumulative"] = ordered.groupby(GROUP, sort=False).units.cumsum()
-    ordered["n"] = ordered.groupby(GROUP, sort=False).units.transform("sum")
+    ordered["cumulative"] = ordered.groupby(GROUP, sort=False, observed=True).units.cumsum()
+    ordered["n"] = ordered.groupby(GROUP, sort=False, observed=True).units.transform("sum")
     position = q * (ordered.n - 1)
     ordered["lower"], ordered["upper"] = np.floor(position), np.ceil(position)
     ordered["fraction"] = position - ordered.lower
@@ -252,7 +273,7 @@ def _quantiles(cells: pd.DataFrame, q: float) -> pd.DataFrame:
     def value_at(rank: str) -> pd.DataFrame:
         # The value at 0-based rank r is the first whose cumulative count exceeds r.
         hit = ordered[ordered.cumulative > ordered[rank]]
-        return hit.groupby(GROUP, as_index=False, sort=False).first()[[*GROUP, "measure", "fraction"]]
+        return hit.groupby(GROUP, as_index=False, sort=False, observed=True).first()[[*GROUP, "measure", "fraction"]]
 
     low, high = value_at("lower"), value_at("upper")
     both = low.merge(high[[*GROUP, "measure"]], on=GROUP, suffixes=("_low", "_high"))
