@@ -353,3 +353,81 @@ def test_editing_a_service_at_a_shared_venue_leaves_the_other_organisations_venu
     )
     assert singing.locations.get().address_1 == "2 High Street"
     assert Location.objects.filter(name="Harmony Hall").count() == 1
+
+
+# --- every crash on writing is a reported problem instead (review H4, M1) -------------------------
+
+
+def _problems(doc, by=None) -> list[str]:
+    with pytest.raises(actions.ImportRejected) as rejected:
+        actions.import_services(text=json.dumps(doc), by=by)
+    return [str(p) for p in rejected.value.problems]
+
+
+def test_child_ids_used_twice_in_the_file_or_by_another_service_are_reported(demo_orgs):
+    doc = demo.document(today=dt.date(2026, 11, 1))["contents"]
+    doc[1]["schedules"][0]["id"] = doc[0]["schedules"][0]["id"]
+    doc[2]["contacts"] = [{"id": doc[2]["id"], "name": "A"}, {"id": doc[2]["id"], "name": "B"}]
+    problems = _problems(doc)
+    assert any(p.startswith("Record 2,") and "schedules/1" in p and "record 1" in p for p in problems)
+    assert any(p.startswith("Record 3,") and "contacts/2" in p for p in problems)
+    assert Service.objects.count() == 0
+    actions.import_services(text=json.dumps(demo.document(today=dt.date(2026, 11, 1))), by=None)
+    newcomer = _new_service_of(doc[0], name="New group")
+    newcomer["cost_options"] = [{"id": doc[0]["cost_options"][0]["id"], "amount": 0}]  # singing's cost option
+    (problem,) = _problems([newcomer])
+    assert "cost_options/1" in problem and "another service" in problem
+    assert not Service.objects.filter(name="New group").exists()
+
+
+def test_a_last_modified_that_is_not_a_date_time_is_reported(demo_orgs):
+    doc = demo.document(today=dt.date(2026, 11, 1))["contents"][:2]
+    doc[1]["last_modified"] = "yesterday"
+    (problem,) = _problems(doc)
+    assert problem.startswith("Record 2,") and "last_modified 'yesterday'" in problem
+
+
+def test_values_longer_than_the_directory_stores_are_reported(demo_orgs):
+    doc = demo.document(today=dt.date(2026, 11, 1))["contents"][:3]
+    doc[0]["name"] = "x" * 201
+    located = next(s for s in doc if s["service_at_locations"])
+    located["service_at_locations"][0]["location"]["addresses"][0]["postal_code"] = "DM1 2AB 9ZZZZ"
+    problems = _problems(doc)
+    assert any("name is longer than 200 characters" in p for p in problems)
+    assert any("postal_code is longer than 10 characters" in p for p in problems)
+    assert Service.objects.count() == 0
+
+
+def test_terms_outside_our_vocabularies_are_refused_and_ours_are_used_whatever_their_id(demo_orgs):
+    from concerto.directory.models import TaxonomyTerm
+    from concerto.directory.taxonomy import ensure_terms, term_id
+
+    ensure_terms()
+    terms_before = TaxonomyTerm.objects.count()
+    doc = demo.document(today=dt.date(2026, 11, 1))["contents"][:1]
+    astrology = copy.deepcopy(doc[0]["attributes"][0])
+    astrology["taxonomy_term"] |= {"id": str(uuid.uuid4()), "term": "astrology", "name": "Astrology"}
+    doc[0]["attributes"].append(astrology)
+    (problem,) = _problems(doc)
+    assert "'astrology' is not a term of concerto-needs" in problem
+    assert TaxonomyTerm.objects.count() == terms_before
+    # A known code whose id in the file is another term's id: our own row is used.
+    doc[0]["attributes"].pop()
+    doc[0]["attributes"][0]["taxonomy_term"]["id"] = term_id("concerto-needs", "housing")
+    actions.import_services(text=json.dumps(doc), by=None)
+    codes = {a["taxonomy_term"]["term"] for a in doc[0]["attributes"]}
+    assert {t.code for t in Service.objects.get(oruk_id=doc[0]["id"]).terms.all()} == codes
+    assert TaxonomyTerm.objects.count() == terms_before
+
+
+def test_a_database_failure_while_writing_is_reported_and_audited_not_a_500(demo_orgs, monkeypatch):
+    from django.db import IntegrityError
+
+    def fail(service):
+        raise IntegrityError("duplicate key value violates unique constraint")
+
+    monkeypatch.setattr(actions, "reindex", fail)
+    (problem,) = _problems(demo.document(today=dt.date(2026, 11, 1)))
+    assert "could not be saved" in problem
+    assert Service.objects.count() == 0
+    assert AuditEvent.objects.filter(what="directory_import", action=AuditAction.DENIED).exists()

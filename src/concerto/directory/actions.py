@@ -10,10 +10,11 @@ referrals app's no-wrong-door lifecycle) to the organisation that runs the servi
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Q
 
 from concerto.access import audit
@@ -43,6 +44,8 @@ from concerto.organisations.models import Organisation, OrganisationKind
 from concerto.people.models import Patient
 from concerto.referrals import actions as referrals
 from concerto.referrals.models import NAMED_PERSON_STATUSES, Referral
+
+logger = logging.getLogger(__name__)
 
 
 class ImportRejected(ConcertoError):
@@ -101,12 +104,54 @@ def import_services(*, text: str | bytes, by: Membership | None) -> ImportResult
     for record in records:
         owner = organisations.get(record.organisation_code or "")
         message = _owner_problem(record, owner, by, owners_in_file)
-        if message:
-            problems.append(oruk.Problem(record.index, record.data["id"], record.data.get("name", ""), message))
+        messages = ([message] if message else []) + _child_ids_taken(record)
+        problems += [oruk.Problem(record.index, record.data["id"], record.data.get("name", ""), m) for m in messages]
     if problems:
         audit.record(by=by, action=AuditAction.DENIED, what="directory_import", detail={"problems": len(problems)})
         raise ImportRejected(sorted(problems, key=lambda p: p.record))
-    return _write_all(records, organisations, by)
+    try:
+        return _write_all(records, organisations, by)
+    except _WriteFailed as failed:
+        # A backstop for anything the checks above missed: the transaction has rolled back; say
+        # which record, keep the audit of the refusal, and never answer with a crash.
+        logger.warning("directory import failed at record %s: %r", failed.record.index, failed.__cause__)
+        record = failed.record
+        problem = oruk.Problem(
+            record.index,
+            record.data["id"],
+            record.data.get("name", ""),
+            "this record could not be saved (it clashes with something already in the directory); nothing was imported",
+        )
+        audit.record(by=by, action=AuditAction.DENIED, what="directory_import", detail={"problems": 1})
+        raise ImportRejected([problem]) from failed
+
+
+class _WriteFailed(Exception):
+    def __init__(self, record: oruk.ServiceRecord):
+        self.record = record
+        super().__init__(f"record {record.index}")
+
+
+CHILD_MODELS: dict[str, type[Schedule | CostOption | ServiceContact]] = {
+    "schedules": Schedule,
+    "cost_options": CostOption,
+    "contacts": ServiceContact,
+}
+
+
+def _child_ids_taken(record: oruk.ServiceRecord) -> list[str]:
+    """Schedule, cost option and contact ids in the record that another service's rows already use."""
+    messages = []
+    for kind, ids in record.child_ids.items():
+        wanted = {child_id: n for n, child_id in ids}
+        taken = (
+            CHILD_MODELS[kind]
+            .objects.filter(oruk_id__in=wanted)
+            .exclude(service__oruk_id=record.data["id"])
+            .values_list("oruk_id", flat=True)
+        )
+        messages += [f"{kind}/{wanted[i]}: id {i} is already used by another service" for i in sorted(taken)]
+    return messages
 
 
 def _owner_problem(
@@ -160,7 +205,10 @@ def _write_all(
     ensure_terms()
     created = updated = 0
     for record in records:
-        is_new = _write(record, organisations.get(record.organisation_code or ""))
+        try:
+            is_new = _write(record, organisations.get(record.organisation_code or ""))
+        except (DatabaseError, ValueError, ArithmeticError) as exc:
+            raise _WriteFailed(record) from exc
         created += is_new
         updated += not is_new
     audit.record(
@@ -195,7 +243,7 @@ def _write(record: oruk.ServiceRecord, owner: Organisation | None) -> bool:
             "minimum_age": data.get("minimum_age"),
             "maximum_age": data.get("maximum_age"),
             "last_verified": dt.date.fromisoformat(data["assured_date"]) if data.get("assured_date") else None,
-            "last_modified": dt.datetime.fromisoformat(modified) if modified else clock.now(),
+            "last_modified": (oruk.parse_datetime(modified) if modified else None) or clock.now(),
         },
     )
     locations = []
@@ -216,10 +264,9 @@ def _write(record: oruk.ServiceRecord, owner: Organisation | None) -> bool:
     service.locations.set(locations)
     service.schedules.all().delete()
     for schedule in data.get("schedules", []):
-        for n, weekday in enumerate(oruk.weekdays(schedule)):
+        for row_id, weekday in zip(oruk.schedule_row_ids(schedule), oruk.weekdays(schedule), strict=True):
             Schedule.objects.create(
-                # One row per day; the first day keeps the file's id so a single-day schedule round-trips.
-                oruk_id=schedule["id"] if n == 0 else oruk._linked_id(schedule["id"], str(weekday)),
+                oruk_id=row_id,
                 service=service,
                 weekday=weekday,
                 opens_at=oruk.parse_time(schedule["opens_at"]),
@@ -245,15 +292,8 @@ def _write(record: oruk.ServiceRecord, owner: Organisation | None) -> bool:
             title=contact.get("title", ""),
             phone=phones[0].get("number", "") if phones else "",
         )
-    terms = []
-    for taxonomy, code, term in record.terms:
-        found, _ = TaxonomyTerm.objects.get_or_create(
-            taxonomy=taxonomy,
-            code=code,
-            defaults={"oruk_id": term["id"], "name": term["name"], "description": term.get("description", "")},
-        )
-        terms.append(found)
-    service.terms.set(terms)
+    # Our own term rows (the file's codes were checked against our vocabularies; its ids are not trusted).
+    service.terms.set([TaxonomyTerm.objects.get(taxonomy=taxonomy, code=code) for taxonomy, code, _ in record.terms])
     reindex(service)
     return created
 

@@ -23,7 +23,17 @@ from typing import Any
 from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry
 
-from concerto.directory.models import WEEKDAYS, Service, Taxonomy
+from concerto.directory.models import (
+    WEEKDAYS,
+    CostOption,
+    DirectoryOrganisation,
+    Location,
+    Schedule,
+    Service,
+    ServiceContact,
+    Taxonomy,
+)
+from concerto.directory.taxonomy import VOCABULARIES
 
 SCHEMAS = Path(__file__).resolve().parent / "schemas"
 # Stable identifiers for the linking records we do not store (service_at_location, address, attribute).
@@ -54,6 +64,8 @@ class ServiceRecord:
     locations: list[dict[str, Any]] = field(default_factory=list)
     terms: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)  # (taxonomy, code, term)
     index: int = 0  # 1-based position in the file
+    # The ids the write gives its child rows, per list ("schedules", "cost_options", "contacts"): (position, id).
+    child_ids: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
 
 
 @functools.cache
@@ -85,6 +97,7 @@ def read(text: str | bytes) -> tuple[list[ServiceRecord], list[Problem]]:
     records: list[ServiceRecord] = []
     problems: list[Problem] = []
     seen: dict[str, int] = {}
+    seen_children: dict[tuple[str, str], int] = {}  # (list, id) -> the record that used it first
     for index, item in enumerate(items, start=1):
         record_problems, record = _check(index, item)
         if record is not None:
@@ -92,6 +105,11 @@ def read(text: str | bytes) -> tuple[list[ServiceRecord], list[Problem]]:
             if sid in seen:
                 record_problems.append(f"the same service id is also record {seen[sid]}")
             seen.setdefault(sid, index)
+            for kind, ids in record.child_ids.items():
+                for n, child_id in ids:
+                    first = seen_children.setdefault((kind, child_id), index)
+                    if first != index:
+                        record_problems.append(f"{kind}/{n}: id {child_id} is also used by record {first}")
         name = item.get("name", "") if isinstance(item, dict) else ""
         sid = item.get("id", "") if isinstance(item, dict) else ""
         problems += [Problem(index, str(sid), str(name), m) for m in record_problems]
@@ -130,8 +148,43 @@ def _check(index: int, item: Any) -> tuple[list[str], ServiceRecord | None]:
             dt.date.fromisoformat(item["assured_date"])
         except ValueError:
             messages.append(f"assured_date {item['assured_date']!r} is not a date (YYYY-MM-DD)")
+    # The schema's date-time format is not enforced by the validator here: check it ourselves.
+    if item.get("last_modified") is not None and parse_datetime(item["last_modified"]) is None:
+        messages.append(f"last_modified {item['last_modified']!r} is not a date and time (ISO 8601)")
+    messages += _too_long(item, Service, {"name": "name", "url": "url", "email": "email"})
+    if isinstance(organisation, dict):
+        messages += _too_long(
+            organisation,
+            DirectoryOrganisation,
+            {"name": "name", "email": "email", "website": "website"},
+            "organization/",
+        )
+    child_ids: dict[str, list[tuple[int, str]]] = {}
     for n, schedule in enumerate(item.get("schedules", []), start=1):
-        messages += [f"schedules/{n}: {m}" for m in _check_schedule(schedule)]
+        messages += _too_long(schedule, Schedule, {"description": "description"}, f"schedules/{n}/")
+    for n, option in enumerate(item.get("cost_options", []), start=1):
+        messages += _too_long(
+            option, CostOption, {"option": "option", "amount_description": "amount_description"}, f"cost_options/{n}/"
+        )
+        amount = option.get("amount")
+        if amount is not None and not _is_price(amount):
+            messages.append(f"cost_options/{n}: amount {amount} is not a price in pounds and pence below £1,000,000")
+        child_ids.setdefault("cost_options", []).append((n, str(option.get("id", ""))))
+    for n, contact in enumerate(item.get("contacts", []), start=1):
+        messages += _too_long(contact, ServiceContact, {"name": "name", "title": "title"}, f"contacts/{n}/")
+        for phone in contact.get("phones") or []:
+            messages += _too_long(phone, ServiceContact, {"number": "phone"}, f"contacts/{n}/phones/")
+        child_ids.setdefault("contacts", []).append((n, str(contact.get("id", ""))))
+    for n, schedule in enumerate(item.get("schedules", []), start=1):
+        schedule_problems = _check_schedule(schedule)
+        messages += [f"schedules/{n}: {m}" for m in schedule_problems]
+        if not schedule_problems:
+            child_ids.setdefault("schedules", []).extend((n, i) for i in schedule_row_ids(schedule))
+    for kind, ids in child_ids.items():
+        firsts: dict[str, int] = {}
+        for n, child_id in ids:
+            if firsts.setdefault(child_id, n) != n:
+                messages.append(f"{kind}/{n}: id {child_id} is also used by {kind}/{firsts[child_id]}")
     locations = []
     for n, sal in enumerate(item.get("service_at_locations", []), start=1):
         location = sal.get("location")
@@ -139,6 +192,14 @@ def _check(index: int, item: Any) -> tuple[list[str], ServiceRecord | None]:
             messages.append(f"service_at_locations/{n}: nest the location object")
         else:
             locations.append(location)
+            messages += _too_long(location, Location, {"name": "name"}, f"service_at_locations/{n}/location/")
+            for address in location.get("addresses") or []:
+                messages += _too_long(
+                    address,
+                    Location,
+                    {"address_1": "address_1", "city": "city", "postal_code": "postcode"},
+                    f"service_at_locations/{n}/location/addresses/",
+                )
     terms = []
     for n, attribute in enumerate(item.get("attributes", []), start=1):
         term = attribute.get("taxonomy_term")
@@ -153,11 +214,58 @@ def _check(index: int, item: Any) -> tuple[list[str], ServiceRecord | None]:
         if not code:
             messages.append(f"attributes/{n}: the taxonomy term has no 'term' code")
             continue
+        if code not in KNOWN_CODES[taxonomy]:
+            # The vocabularies are ours and shared by every service: a file cannot add to them.
+            messages.append(
+                f"attributes/{n}: {code!r} is not a term of {taxonomy} "
+                f"(known: {', '.join(sorted(KNOWN_CODES[taxonomy]))})"
+            )
+            continue
         terms.append((taxonomy, code, term))
     code = _concerto_code(organisation) if isinstance(organisation, dict) else None
     if messages:
         return messages, None
-    return [], ServiceRecord(item, organisation, code, locations, terms)  # type: ignore[arg-type]
+    return [], ServiceRecord(item, organisation, code, locations, terms, child_ids=child_ids)  # type: ignore[arg-type]
+
+
+KNOWN_CODES = {str(taxonomy): {code for code, _, _ in terms} for taxonomy, terms in VOCABULARIES.items()}
+
+
+def _too_long(obj: dict, model: type, fields: dict[str, str], where: str = "") -> list[str]:
+    """Values longer than the model's column (`fields` maps the ORUK key to the model field)."""
+    problems = []
+    for key, field_name in fields.items():
+        limit = model._meta.get_field(field_name).max_length  # type: ignore[attr-defined]
+        value = obj.get(key)
+        if isinstance(value, str) and limit is not None and len(value) > limit:
+            problems.append(f"{where}{key} is longer than {limit} characters")
+    return problems
+
+
+def parse_datetime(value: Any) -> dt.datetime | None:
+    """An ISO 8601 date and time, made timezone-aware (UTC when the file gives no offset)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+def schedule_row_ids(schedule: dict) -> list[str]:
+    """The ids of the rows a weekly schedule is stored as (one per day; the first day keeps the
+    file's id so that a single-day schedule round-trips)."""
+    return [
+        schedule["id"] if n == 0 else _linked_id(schedule["id"], str(day)) for n, day in enumerate(weekdays(schedule))
+    ]
+
+
+def _is_price(amount: Any) -> bool:
+    """What the cost column holds: pounds and pence from 0 to below £1,000,000."""
+    if isinstance(amount, bool) or not isinstance(amount, int | float):
+        return False
+    return 0 <= amount < 1_000_000 and round(amount, 2) == amount
 
 
 def _check_schedule(schedule: dict) -> list[str]:
