@@ -143,7 +143,7 @@ def ensure_care_plans() -> int:
                 kind=kind,
                 based_on=draft.number,
                 agreed_with=f"{patient.given_name} {patient.family_name}",
-                agreed_on=today - dt.timedelta(days=14),
+                agreed_on=today,  # agreement cannot predate the version it agrees, which is written now
                 how=AgreedHow.IN_PERSON,
                 by=keyworker,
             )
