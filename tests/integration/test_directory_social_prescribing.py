@@ -268,3 +268,30 @@ def test_vcse_staff_verify_entries_and_send_programme_returns_from_their_page(un
     # Another organisation's service is not found from this page.
     walk = Service.objects.get(name="Walk and Talk")
     assert harmony.post(page, {"form": "verify", "service": walk.pk}).status_code == 404
+
+
+def test_the_service_cannot_drop_a_prescription_and_a_redirect_from_the_referrals_pages_shows_where_they_went(
+    universe, sp
+):
+    from concerto.referrals import actions as referrals
+
+    prescription = _prescribe(universe, sp)
+    referral = prescription.referral
+    with pytest.raises(NotPermitted, match="hand the person over"):
+        referrals.withdraw(referral=referral, version=referral.version, reason="Group full", by=sp.harmony)
+    # Handed over from the referrals pages (not the directory's hand-over): the person's social
+    # prescribing page, the caseload and the GP's view say where they went.
+    onward = referrals.redirect(
+        referral=referral,
+        version=referral.version,
+        destination=sp.peer_worker.organisation,
+        handover_note="The walking group suits better.",
+        consent_confirmed=True,
+        by=sp.harmony,
+    )
+    handed_over = f"handed over to {onward.destination.name}"
+    link = client_as(sp.link)
+    assert handed_over in link.get(reverse("directory:patient", args=[universe.alice.public_id])).content.decode()
+    assert handed_over in link.get(reverse("directory:caseload")).content.decode()
+    gp_page = client_as(universe.m("gp_n1")).get(reverse("patient-summary", args=[universe.alice.public_id]))
+    assert handed_over in gp_page.content.decode()

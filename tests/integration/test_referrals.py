@@ -547,3 +547,29 @@ def test_people_still_waiting_past_the_standard_count_against_it(universe):
 def test_a_destination_that_takes_no_referrals_is_refused(universe):
     with pytest.raises(InvalidInput, match="does not take referrals"):
         actions.refer(patient=universe.alice, destination=universe.practice_n2, reason="x", by=universe.m("gp_n1"))
+
+
+def test_a_community_service_cannot_drop_a_referral_by_withdrawing_it(universe):
+    """ "Not for us" is a hand-over: a VCSE service redirects or records the person's own decline;
+    withdrawing (no longer needed) is the referrer's call."""
+    gp, vcse = universe.m("gp_n1"), universe.m("vcse_worker")
+    r = actions.refer(patient=universe.alice, destination=universe.vcse, reason="Music", by=gp, consent_confirmed=True)
+    assert not actions.may_withdraw(vcse, r) and actions.may_withdraw(gp, r)
+    with pytest.raises(NotPermitted, match="hand the person over"):
+        actions.withdraw(referral=r, version=r.version, reason="Group full, not for us", by=vcse)
+    r.refresh_from_db()
+    assert r.status == Status.RECEIVED
+    page = client_as(vcse).get(reverse("referrals:detail", args=[universe.alice.public_id, r.pk])).content.decode()
+    assert "Declined by the patient" in page and "Withdraw referral" not in page
+    client_as(vcse).post(
+        reverse("referrals:act", args=[universe.alice.public_id, r.pk, "withdraw"]), {"version": r.version, "note": "x"}
+    )
+    r.refresh_from_db()
+    assert r.status == Status.RECEIVED
+    gp_page = client_as(gp).get(reverse("referrals:detail", args=[universe.alice.public_id, r.pk])).content.decode()
+    assert "Withdraw referral" in gp_page
+    assert actions.withdraw(referral=r, version=r.version, reason="Moved away", by=gp).status == Status.WITHDRAWN
+    # The service can still record the person's own decline.
+    r2 = actions.refer(patient=universe.alice, destination=universe.vcse, reason="Art", by=gp, consent_confirmed=True)
+    declined = actions.decline_by_patient(referral=r2, version=r2.version, reason="Does not want to go", by=vcse)
+    assert declined.status == Status.DECLINED_BY_PATIENT

@@ -247,6 +247,12 @@ class SocialPrescription(models.Model):
         return max(self.wellbeing.all(), key=lambda w: (w.date, w.pk), default=None)
 
     @property
+    def handed_over_to(self):
+        """The onward referral when the service handed the person over, whether through the
+        directory's hand-over or the referrals pages (which makes no prescription of its own)."""
+        return getattr(self.referral, "redirected_to", None)
+
+    @property
     def attended_dates(self) -> list[dt.date]:
         return sorted(a.date for a in self.attendances.all() if a.attended)
 

@@ -284,9 +284,9 @@ def caseload(*, by: Membership) -> list[Case]:
         .prefetch_related(
             Prefetch(
                 "prescriptions",
-                queryset=SocialPrescription.objects.select_related("service", "referral").annotate(
-                    attended=Count("attendances", filter=Q(attendances__attended=True))
-                ),
+                queryset=SocialPrescription.objects.select_related(
+                    "service", "referral__redirected_to__destination"
+                ).annotate(attended=Count("attendances", filter=Q(attendances__attended=True))),
             )
         )
         .order_by("patient__family_name", "patient__given_name")
@@ -333,7 +333,7 @@ def for_patient(*, by: Membership, patient: Patient) -> list[SocialPrescription]
     require_access(by, patient, Permission.PATIENT_VIEW_DEMOGRAPHICS, what="social_prescriptions")
     return list(
         SocialPrescription.objects.filter(referral__patient=patient)
-        .select_related("service", "referral__destination")
+        .select_related("service", "referral__destination", "referral__redirected_to__destination")
         .prefetch_related("attendances", "wellbeing")
         .order_by("-referral__created_at", "-pk")
     )

@@ -398,6 +398,11 @@ def decline_by_patient(*, referral: Referral, version: int, reason: str, by: Mem
 @transaction.atomic
 def withdraw(*, referral: Referral, version: int, reason: str, by: Membership) -> Referral:
     _check_manager_or_referrer(by, referral)
+    if not may_withdraw(by, referral):
+        raise NotPermitted(
+            "A community service cannot withdraw a referral: hand the person over to another service "
+            "(Social prescriptions: hand over), or record their own decline. The referrer can withdraw it."
+        )
     if not reason.strip():
         raise InvalidInput("Say why the referral is withdrawn.")
     referral = _move(referral, Status.WITHDRAWN, version=version, by=by, note=reason, closing_reason=reason.strip())
@@ -405,13 +410,26 @@ def withdraw(*, referral: Referral, version: int, reason: str, by: Membership) -
     return referral
 
 
-def _check_manager_or_referrer(by: Membership, referral: Referral) -> None:
+def _is_referrer_side(by: Membership, referral: Referral) -> bool:
     referrer = referral.referrer
-    if (
+    return (
         referrer is not None
         and by.organisation_id == referrer.organisation_id
         and has_permission(by, Permission.REFERRAL_MAKE)
-    ):
+    )
+
+
+def may_withdraw(by: Membership, referral: Referral) -> bool:
+    """The referrer's side may withdraw a referral no longer needed, and so may the owning team,
+    except for a community (VCSE) referral, a social prescription: there "not for us" is only a
+    hand-over to another service, or the person's own decline, so the service cannot simply drop it."""
+    if _is_referrer_side(by, referral):
+        return True
+    return may_manage(by, referral) and referral.pathway != "vcse"
+
+
+def _check_manager_or_referrer(by: Membership, referral: Referral) -> None:
+    if _is_referrer_side(by, referral):
         require_access(by, referral.patient, Permission.PATIENT_VIEW_DEMOGRAPHICS, what="referral")
         return
     _check_manager(by, referral)

@@ -63,7 +63,7 @@ def detail(request: MemberRequest, patient: Patient, referral_id: int) -> HttpRe
             "contacts": episode.contacts.order_by("-date") if episode else [],
             "members": selectors.team_members(referral.destination) if can_manage else [],
             "destinations": [d for d in selectors.referral_destinations() if d.pk != referral.destination_id],
-            "can_withdraw": referral.is_open
+            "can_decline": referral.is_open
             and (
                 can_manage
                 or (
@@ -71,6 +71,7 @@ def detail(request: MemberRequest, patient: Patient, referral_id: int) -> HttpRe
                     and referral.referrer.organisation_id == request.membership.organisation_id
                 )
             ),
+            "can_withdraw": referral.is_open and actions.may_withdraw(request.membership, referral),
             "contact_form": ContactForm(),
             "clinical_detail": selectors.may_read_clinical_detail(request.membership, referral),
         },
