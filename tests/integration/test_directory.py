@@ -9,6 +9,7 @@ import uuid
 import pytest
 
 from concerto.access.models import AuditAction, AuditEvent
+from concerto.core import clock
 from concerto.core.errors import NotPermitted
 from concerto.directory import actions, demo, oruk, selectors
 from concerto.directory.models import DirectoryOrganisation, Location, Schedule, Service
@@ -431,3 +432,57 @@ def test_a_database_failure_while_writing_is_reported_and_audited_not_a_500(demo
     assert "could not be saved" in problem
     assert Service.objects.count() == 0
     assert AuditEvent.objects.filter(what="directory_import", action=AuditAction.DENIED).exists()
+
+
+# --- programme activity: 12 complete months, no differencing (review M2, M3) ---------------------
+
+
+def _schools_programme_of(code: str) -> Service:
+    """A schools programme run by the organisation with this code (Harmony's is in the demo file)."""
+    from concerto.directory.models import TaxonomyTerm
+
+    service = Service.objects.filter(organisation__organisation__code=code).order_by("name").first()
+    service.terms.add(TaxonomyTerm.objects.get(taxonomy="concerto-life-course", code="schools"))
+    return service
+
+
+def test_programme_totals_cover_the_last_12_complete_months(directory, staff):
+    this_month = dt.date.today().replace(day=1)
+    schools = Service.objects.get(name="Music in Schools")
+    for months_ago, participants in [(0, 10_000), (12, 100), (13, 1_000)]:
+        actions.record_programme_activity(
+            service=schools,
+            month=clock.months_before(this_month, months_ago),
+            sessions=10,
+            participants=participants,
+            by=staff["VCS02"],
+        )
+    # 12 months ago is the first of the 12 complete months; 13 months ago and this month are not.
+    assert {r.stage: r for r in selectors.programme_activity()}["Schools"].participants == 100
+
+
+def test_a_service_cannot_work_out_another_organisations_return_by_changing_its_own(directory, staff):
+    last_month = clock.months_before(dt.date.today().replace(day=1), 1)
+    harmony_schools = Service.objects.get(name="Music in Schools")
+    mind_schools = _schools_programme_of("VCS01")
+
+    def published_while_stepping_our_own_count(theirs: int) -> list:
+        actions.record_programme_activity(
+            service=mind_schools, month=last_month, sessions=theirs, participants=theirs, by=staff["VCS01"]
+        )
+        seen = []
+        for ours in range(0, 12):
+            actions.record_programme_activity(
+                service=harmony_schools, month=last_month, sessions=ours, participants=ours, by=staff["VCS02"]
+            )
+            row = {r.stage: r for r in selectors.programme_activity()}["Schools"]
+            seen.append((row.sessions, row.participants))
+        return seen
+
+    # Whatever Mind returned, Harmony sees the same: nothing to subtract.
+    assert published_while_stepping_our_own_count(5) == published_while_stepping_our_own_count(6)
+    # With a third organisation reporting, the stage total is published (only the sum of the others could be learnt).
+    actions.record_programme_activity(
+        service=_schools_programme_of("VCS03"), month=last_month, sessions=20, participants=20, by=staff["VCS03"]
+    )
+    assert {r.stage: r for r in selectors.programme_activity()}["Schools"].participants == 35  # 20 + 11 + 6

@@ -26,6 +26,7 @@ from concerto.directory import geo, semantic
 from concerto.directory.models import (
     Case,
     Location,
+    ProgrammeActivity,
     Service,
     SocialPrescription,
     Taxonomy,
@@ -248,20 +249,37 @@ class ProgrammeRow:
     participants: int | None
 
 
-def programme_activity(*, since: dt.date | None = None) -> list[ProgrammeRow]:
-    """Per life-course stage, the last 12 months' sessions and people reached, suppressed."""
-    since = since or clock.months_before(clock.today().replace(day=1), 12)
+def programme_window(today: dt.date | None = None) -> tuple[dt.date, dt.date]:
+    """The last 12 complete months: (first day of the first, first day of the month after the last).
+    The month under way is left out until it ends, so a return cannot be stepped up and down
+    against a live total."""
+    this_month = (today or clock.today()).replace(day=1)
+    return clock.months_before(this_month, 12), this_month
+
+
+# A stage total with exactly this many reporting organisations is withheld: either one could take
+# its own return away and learn the other's (one reporter publishes only its own figures; with three
+# or more, subtracting one's own leaves the sum of at least two others).
+WITHHELD_CONTRIBUTORS = 2
+
+
+def programme_activity(*, today: dt.date | None = None) -> list[ProgrammeRow]:
+    """Per life-course stage, the last 12 complete months' sessions and people reached, suppressed."""
+    since, until = programme_window(today)
     rows = []
     for term in life_course_terms():
-        totals = term.services.filter(activity__month__gte=since).aggregate(
-            sessions=Sum("activity__sessions"), participants=Sum("activity__participants")
+        totals = ProgrammeActivity.objects.filter(service__terms=term, month__gte=since, month__lt=until).aggregate(
+            sessions=Sum("sessions"),
+            participants=Sum("participants"),
+            contributors=Count("service__organisation", distinct=True),
         )
+        withheld = totals["contributors"] == WITHHELD_CONTRIBUTORS
         rows.append(
             ProgrammeRow(
                 stage=term.name,
                 services=term.services.filter(status="active").count(),
-                sessions=_publish(totals["sessions"] or 0),
-                participants=_publish(totals["participants"] or 0),
+                sessions=None if withheld else _publish(totals["sessions"] or 0),
+                participants=None if withheld else _publish(totals["participants"] or 0),
             )
         )
     return rows

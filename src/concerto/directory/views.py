@@ -1,3 +1,5 @@
+import datetime as dt
+
 from django.contrib import messages
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -356,4 +358,9 @@ def export(request: MemberRequest) -> HttpResponse:
 
 @membership_required
 def programmes(request: MemberRequest) -> HttpResponse:
-    return render(request, "directory/programmes.html", {"rows": selectors.programme_activity()})
+    since, until = selectors.programme_window()
+    return render(
+        request,
+        "directory/programmes.html",
+        {"rows": selectors.programme_activity(), "since": since, "last_month": until - dt.timedelta(days=1)},
+    )
