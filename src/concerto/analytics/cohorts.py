@@ -165,7 +165,8 @@ class Cohort:
         on = self.period.end
         born = alive.date_of_birth
         # Whole years on the reporting date, the same on every engine (no interval arithmetic).
-        age = (on.year - born.year()) - ((born.month() * 100 + born.day()) > (on.month * 100 + on.day)).cast("int64")
+        before_birthday = (born.month() * 100 + born.day()) > (on.month * 100 + on.day)
+        age = (on.year - born.year()) - before_birthday.ifelse(1, 0)  # PostgreSQL cannot cast booleans
         band = ibis.cases(*[(age >= lower, label) for lower, label in reversed(AGE_BANDS[1:])], else_=AGE_BANDS[0][1])
         quintile = ((alive.imd_decile.cast("int64") + 1) // 2).cast("string")
         people = alive.select(
@@ -192,7 +193,7 @@ class Cohort:
         by_diagnosis = rows.diagnosed.notnull() & (rows.remission.isnull() | (rows.remission <= rows.diagnosed))
         by_lithium = rows.lithium.notnull() & (rows.stopped.isnull() | (rows.stopped < rows.lithium))
         on = rows.filter(by_diagnosis | by_lithium).select(
-            "patient_id", by_diagnosis=by_diagnosis.cast("int64"), diagnosed=rows.diagnosed
+            "patient_id", by_diagnosis=by_diagnosis.ifelse(1, 0), diagnosed=rows.diagnosed
         )
         population = self.population.select("patient_id")
         return self.materialise(on.inner_join(population, "patient_id"))

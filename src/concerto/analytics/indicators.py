@@ -24,7 +24,8 @@ ONE = ibis.literal(1, "int64")
 
 
 def _flag(condition: ibis.Expr) -> ibis.Expr:
-    return condition.cast("int64")
+    # Not a cast: PostgreSQL cannot cast a boolean to bigint.
+    return condition.ifelse(ONE, ibis.literal(0, "int64"))
 
 
 # --- the register -----------------------------------------------------------------------------
