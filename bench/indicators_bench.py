@@ -5,7 +5,8 @@ cores, and the shared-definition (Ibis) all-six-checks indicator within 1.5× of
 single DuckDB SQL query for it. Measured in the same run: (a) that hand-written query and (b) a
 straightforward pandas implementation, both checked to give the same practice figures.
 
-The single-indicator timings are the best of three runs. Run: `make bench`, or `python bench/indicators_bench.py [PATIENTS] [--data DIR]` (DIR: reuse an
+The single-indicator timings are the best of three runs.
+Run: `make bench`, or `python bench/indicators_bench.py [PATIENTS] [--data DIR]` (DIR: reuse an
 extract written by an earlier run, or write one there).
 """
 
