@@ -486,3 +486,48 @@ def test_a_service_cannot_work_out_another_organisations_return_by_changing_its_
         service=_schools_programme_of("VCS03"), month=last_month, sessions=20, participants=20, by=staff["VCS03"]
     )
     assert {r.stage: r for r in selectors.programme_activity()}["Schools"].participants == 35  # 20 + 11 + 6
+
+
+# --- smaller review findings (L3, L4, L5) ---------------------------------------------------------
+
+
+def test_the_export_reads_a_fixed_number_of_queries_whatever_the_directory_size(directory):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        document = selectors.export_document()
+    assert document["total_items"] == len(demo.SERVICES)
+    assert len(queries) <= 8  # one per table, not per service
+    assert {s["id"]: s for s in document["contents"]} == {s["id"]: s for s in _export()["contents"]}
+
+
+def test_a_service_without_a_price_is_not_shown_or_found_as_free(directory):
+    from concerto.directory.models import CostOption
+
+    singing = Service.objects.get(name="Sing Your Heart Out")
+    assert singing.is_free is True
+    CostOption.objects.filter(service=singing).update(amount=None)
+    assert singing.is_free is None
+    assert "Sing Your Heart Out" not in _names(selectors.search(Criteria(needs=("music",), free_only=True)))
+    CostOption.objects.filter(service=singing).delete()
+    assert Service.objects.get(pk=singing.pk).is_free is None
+    assert "Sing Your Heart Out" not in _names(selectors.search(Criteria(needs=("music",), free_only=True)))
+    assert Service.objects.get(name="Drumming for Wellbeing").is_free is False
+
+
+def test_saving_a_service_from_the_form_keeps_its_fees_description(directory, staff):
+    singing = Service.objects.get(name="Sing Your Heart Out")
+    Service.objects.filter(pk=singing.pk).update(fees_description="Tea and biscuits 50p")
+    singing.refresh_from_db()
+    actions.save_service(
+        by=staff["VCS02"],
+        service=singing,
+        name=singing.name,
+        description="Drop-in singing.",
+        status="active",
+        terms=list(singing.terms.all()),
+        openings=[],
+    )
+    singing.refresh_from_db()
+    assert singing.fees_description == "Tea and biscuits 50p"

@@ -295,3 +295,35 @@ def test_the_service_cannot_drop_a_prescription_and_a_redirect_from_the_referral
     assert handed_over in link.get(reverse("directory:caseload")).content.decode()
     gp_page = client_as(universe.m("gp_n1")).get(reverse("patient-summary", args=[universe.alice.public_id]))
     assert handed_over in gp_page.content.decode()
+
+
+def test_wellbeing_scores_must_be_whole_numbers_dated_within_an_open_or_completed_prescription(universe, sp):
+    prescription = _prescribe(universe, sp)
+    scores = {"life_satisfaction": 4, "worthwhile": 5, "happiness": 3, "anxiety": 8}
+    for bad in (True, 5.5, "7"):
+        with pytest.raises(InvalidInput, match="whole number"):
+            actions.record_wellbeing(
+                prescription=prescription, on=dt.date.today(), by=sp.link, **scores | {"worthwhile": bad}
+            )
+    before = prescription.referral.received_on - dt.timedelta(days=1)
+    with pytest.raises(InvalidInput, match="before the referral"):
+        actions.record_wellbeing(prescription=prescription, on=before, by=sp.link, **scores)
+    from concerto.referrals import actions as referrals
+
+    referrals.withdraw(
+        referral=prescription.referral, version=prescription.referral.version, reason="Moved", by=sp.link
+    )
+    prescription.referral.refresh_from_db()
+    with pytest.raises(InvalidInput, match="withdrawn"):
+        actions.record_wellbeing(prescription=prescription, on=dt.date.today(), by=sp.link, **scores)
+    assert prescription.wellbeing.count() == 0
+
+
+def test_a_step_with_a_version_that_is_not_a_number_is_refused_politely(universe, sp):
+    prescription = _prescribe(universe, sp)
+    response = client_as(sp.harmony).post(
+        reverse("directory:act", args=[universe.alice.public_id, prescription.pk, "accept"]), {"version": "abc"}
+    )
+    assert response.status_code == 302
+    prescription.referral.refresh_from_db()
+    assert prescription.referral.status == Status.RECEIVED

@@ -43,7 +43,7 @@ from concerto.directory.taxonomy import ensure_terms
 from concerto.organisations.models import Organisation, OrganisationKind
 from concerto.people.models import Patient
 from concerto.referrals import actions as referrals
-from concerto.referrals.models import NAMED_PERSON_STATUSES, Referral
+from concerto.referrals.models import NAMED_PERSON_STATUSES, Referral, Status
 
 logger = logging.getLogger(__name__)
 
@@ -324,11 +324,12 @@ def save_service(
     minimum_age: int | None = None,
     maximum_age: int | None = None,
     cost: Decimal | None = None,
-    fees_description: str = "",
+    fees_description: str | None = None,
     email: str = "",
     url: str = "",
 ) -> Service:
-    """Create or change one of the member's organisation's services. Saving it counts as verifying it."""
+    """Create or change one of the member's organisation's services. Saving it counts as verifying it.
+    A `fees_description` of None keeps the one the service has (the form does not edit it)."""
     if service is not None:
         _check_owner(by, service.organisation.organisation)
     else:
@@ -354,7 +355,9 @@ def save_service(
         service = Service(oruk_id=str(uuid.uuid4()), organisation=directory_org)
     service.name, service.description, service.status = name.strip(), description.strip(), status
     service.minimum_age, service.maximum_age = minimum_age, maximum_age
-    service.fees_description, service.email, service.url = fees_description.strip(), email.strip(), url.strip()
+    service.email, service.url = email.strip(), url.strip()
+    if fees_description is not None:
+        service.fees_description = fees_description.strip()
     service.last_verified = clock.today()
     service.last_modified = clock.now()
     service.save()
@@ -598,10 +601,19 @@ def record_wellbeing(
     else:
         _check_service_member(by, prescription)
     scores = (life_satisfaction, worthwhile, happiness, anxiety)
-    if any(s is None or not 0 <= s <= 10 for s in scores):
+    if any(type(s) is not int or not 0 <= s <= 10 for s in scores):  # not bool, not 5.5 stored as 5
         raise InvalidInput("Each wellbeing score is a whole number from 0 to 10.")
+    referral = prescription.referral
+    # While the person is with the service, or at the end of completed support; not after a
+    # hand-over (the onward prescription carries on), a withdrawal or their decline.
+    if not referral.is_open and referral.status != Status.COMPLETED:
+        raise InvalidInput(
+            f"The referral was {referral.get_status_display().lower()}: record wellbeing on the one that carries on."
+        )
     if on > clock.today():
         raise InvalidInput("The date cannot be in the future.")
+    if on < referral.received_on:
+        raise InvalidInput(f"The date cannot be before the referral ({referral.received_on:%-d %B %Y}).")
     score = WellbeingScore.objects.create(
         prescription=prescription,
         date=on,

@@ -116,8 +116,12 @@ class Service(models.Model):
         return self.last_verified is None or self.last_verified < clock.months_before(today, months)
 
     @property
-    def is_free(self) -> bool:
-        return all(not c.amount for c in self.cost_options.all())
+    def is_free(self) -> bool | None:
+        """True when every price given is £0, False when one is not, None when no price is given."""
+        amounts = [c.amount for c in self.cost_options.all()]
+        if any(a for a in amounts if a is not None):
+            return False
+        return None if not amounts or None in amounts else True
 
 
 class Schedule(models.Model):

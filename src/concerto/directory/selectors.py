@@ -25,6 +25,7 @@ from concerto.core import clock
 from concerto.directory import geo, semantic
 from concerto.directory.models import (
     Case,
+    CostOption,
     Location,
     ProgrammeActivity,
     Service,
@@ -116,7 +117,10 @@ def search(criteria: Criteria, *, today: dt.date | None = None, limit: int = 50)
             Q(maximum_age__isnull=True) | Q(maximum_age__gte=criteria.age)
         )
     if criteria.free_only:
-        services = services.exclude(cost_options__amount__gt=0)
+        # Free means a price of £0 was given: no cost options, or one without an amount, is "not given".
+        services = services.filter(pk__in=CostOption.objects.values("service")).exclude(
+            pk__in=CostOption.objects.filter(Q(amount__gt=0) | Q(amount__isnull=True)).values("service")
+        )
     if criteria.open_on is not None:
         opening = Q(schedules__weekday=criteria.open_on)
         if criteria.open_at is not None:
@@ -182,7 +186,11 @@ def export_document() -> dict:
     """The whole directory as an ORUK v3 page of services (what the import reads back)."""
     from concerto.directory.oruk import service_to_oruk
 
-    services = Service.objects.select_related("organisation__organisation").order_by("name", "oruk_id")
+    services = (
+        Service.objects.select_related("organisation__organisation")
+        .prefetch_related("locations", "schedules", "cost_options", "contacts", "terms")
+        .order_by("name", "oruk_id")
+    )
     contents = [service_to_oruk(s) for s in services]
     return {"total_items": len(contents), "contents": contents}
 

@@ -176,7 +176,11 @@ def act(request: MemberRequest, patient: Patient, prescription_id: int, step: st
     back = back or reverse("directory:patient", args=[patient.public_id])
     try:
         if step == "accept":
-            actions.accept(prescription=prescription, version=int(request.POST.get("version", 0)), by=by)
+            version = request.POST.get("version", "")
+            if not (version.isascii() and version.isdigit()):
+                messages.error(request, "The page was out of date: look at the referral again, then decide.")
+                return redirect(back)
+            actions.accept(prescription=prescription, version=int(version), by=by)
             messages.success(
                 request, f"Accepted: {patient.given_name} {patient.family_name} for {prescription.service.name}."
             )
