@@ -128,10 +128,18 @@ def attach(left: ibis.Table, right: ibis.Table, on: str = "patient_id") -> ibis.
 class Cohort:
     """Cohorts for one period on one connection. `materialise` computes a shared cohort once."""
 
-    def __init__(self, tables: Tables, period: Period, *, materialise: Callable[[ibis.Table], ibis.Table]):
+    def __init__(
+        self,
+        tables: Tables,
+        period: Period,
+        *,
+        materialise: Callable[[ibis.Table], ibis.Table],
+        breakdowns: bool = True,
+    ):
         from concerto.register import rules
 
         self.t, self.period, self.materialise = tables, period, materialise
+        self.breakdowns = breakdowns
         self.rules = rules.load()
         self.end = lit(period.end)
 
@@ -177,6 +185,8 @@ class Cohort:
             sex=alive.sex.fill_null("U"),
         )
         joined = people.inner_join(practice, "patient_id")
+        if not self.breakdowns:  # fewer columns to store: the figures need only the practice
+            joined = joined.mutate(**{column: ibis.literal("all") for column in BREAKDOWN_COLUMNS})
         return self.materialise(joined.select("patient_id", "practice_code", *BREAKDOWN_COLUMNS))
 
     @cached_property

@@ -66,7 +66,7 @@ def _run(
     months = sorted({Period.of(p) for p in periods}, key=lambda p: p.month) if periods else [default_period(tables)]
     cells = []
     for period in months:
-        cube = period_cells(con, tables, period, chosen)
+        cube = period_cells(con, tables, period, chosen, breakdowns=breakdowns)
         cells.append(cube.assign(period=period.month))
         if progress:
             progress(f"{period.month:%B %Y}")
@@ -98,9 +98,12 @@ def default_period(tables: Tables) -> Period:
     return period if period.end == last else Period.of(period.month - dt.timedelta(days=1))
 
 
-def period_cells(con: BaseBackend, tables: Tables, period: Period, chosen: list[Indicator]) -> pd.DataFrame:
-    """Every chosen indicator's units added up by cell, for one period."""
-    cohort = Cohort(tables, period, materialise=lambda expr: engines.materialise(con, expr))
+def period_cells(
+    con: BaseBackend, tables: Tables, period: Period, chosen: list[Indicator], *, breakdowns: bool = True
+) -> pd.DataFrame:
+    """Every chosen indicator's units added up by cell, for one period (by practice alone when
+    no breakdowns are wanted: far fewer cells)."""
+    cohort = Cohort(tables, period, materialise=lambda expr: engines.materialise(con, expr), breakdowns=breakdowns)
     # Indicators that share their units (the three waits) are computed once.
     by_compute: dict[object, list[str]] = {}
     for indicator in chosen:
