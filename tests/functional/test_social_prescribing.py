@@ -89,3 +89,18 @@ def test_link_worker_refers_to_a_music_group_the_service_accepts_and_the_gp_sees
     expect(section.get_by_test_id("sp-attendance")).to_have_text(re.compile(r"^· attended \d{1,2} \w{3} \d{4}$"))
     gp.get_by_test_id("social-prescribing").scroll_into_view_if_needed()
     screenshot(gp, "gp-sees-social-prescribing")
+
+
+def test_the_caseload_shows_where_a_handed_over_person_went_and_programmes_cover_complete_months(demo_server, browser):
+    url = demo_server["url"]
+    link = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    _log_in(link, url, "linkworker")
+    link.goto(f"{url}/social-prescribing/caseload/")
+    # The demo's third person was handed over by Harmony to the walking group.
+    onward = link.get_by_test_id("sp-onward")
+    expect(onward.first).to_contain_text("handed over to Peer Support Network")
+    screenshot(link, "caseload-handed-over")
+    link.goto(f"{url}/directory/programmes/")
+    expect(link.get_by_text(re.compile(r"last 12 complete months \(\w+ \d{4} to \w+ \d{4}"))).to_be_visible()
+    expect(link.get_by_test_id("programmes").get_by_role("row", name=re.compile("^Schools"))).to_be_visible()
+    screenshot(link, "programmes-complete-months")
