@@ -421,17 +421,27 @@ def test_terms_outside_our_vocabularies_are_refused_and_ours_are_used_whatever_t
     assert TaxonomyTerm.objects.count() == terms_before
 
 
-def test_a_database_failure_while_writing_is_reported_and_audited_not_a_500(demo_orgs, monkeypatch):
+def test_a_database_failure_while_writing_is_reported_and_audited_not_a_500(staff, monkeypatch):
+    from django.core.files.uploadedfile import SimpleUploadedFile
     from django.db import IntegrityError
+    from django.urls import reverse
+
+    from tests.fixtures import client_as
 
     def fail(service):
         raise IntegrityError("duplicate key value violates unique constraint")
 
     monkeypatch.setattr(actions, "reindex", fail)
-    (problem,) = _problems(demo.document(today=dt.date(2026, 11, 1)))
-    assert "could not be saved" in problem
+    doc = demo.document(today=dt.date(2026, 11, 1))
+    (problem,) = _problems(doc)
+    assert "could not be saved" in problem and problem.startswith("Record 1,")
     assert Service.objects.count() == 0
     assert AuditEvent.objects.filter(what="directory_import", action=AuditAction.DENIED).exists()
+    # Through the page: the problem list with a 400, not a crash.
+    ours = json.dumps(_of(doc, "Harmony Community Music")).encode()
+    upload = SimpleUploadedFile("ours.json", ours, content_type="application/json")
+    response = client_as(staff["VCS02"]).post(reverse("directory:import"), {"file": upload})
+    assert response.status_code == 400 and "could not be saved" in response.content.decode()
 
 
 # --- programme activity: 12 complete months, no differencing (review M2, M3) ---------------------

@@ -120,7 +120,8 @@ def import_services(*, text: str | bytes, by: Membership | None) -> ImportResult
             record.index,
             record.data["id"],
             record.data.get("name", ""),
-            "this record could not be saved (it clashes with something already in the directory); nothing was imported",
+            "this record could not be saved (it may clash with something already in the directory; the "
+            "details are in the server log); nothing was imported",
         )
         audit.record(by=by, action=AuditAction.DENIED, what="directory_import", detail={"problems": 1})
         raise ImportRejected([problem]) from failed
