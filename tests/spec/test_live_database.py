@@ -37,3 +37,12 @@ def test_an_extract_of_the_app_gives_the_same_figures_on_duckdb(make, universe, 
     pd.testing.assert_frame_equal(live, extracted)
     icb = live[(live.level == "icb") & (live.breakdown == "all")].set_index("indicator")
     assert icb.loc["smi_register", "numerator"] == 2
+
+
+def test_the_live_database_leaves_the_apps_connection_as_it_found_it(make, universe):
+    from concerto.people.models import Patient
+
+    make((SCHIZOPHRENIA, dt.date(2020, 1, 1)))
+    run_indicators(engines.live_database(), periods=[ON], indicators=["smi_register"])
+    # Still inside the test's transaction (nothing committed) and LIKE still ignores case.
+    assert Patient.objects.filter(given_name__icontains="aLiCe").exists()

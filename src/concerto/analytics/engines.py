@@ -114,6 +114,9 @@ def live_database() -> BaseBackend:
     connection.ensure_connection()
     if connection.vendor == "sqlite":
         con = ibis.sqlite.from_connection(connection.connection)
+        # Ibis turns on case-sensitive LIKE; Django's icontains on this shared connection relies
+        # on SQLite's default (case-insensitive), so put it back.
+        connection.connection.execute("PRAGMA case_sensitive_like = OFF")
     elif connection.vendor == "postgresql":
         con = ibis.postgres.from_connection(connection.connection)
     else:  # pragma: no cover - settings allow only these two
