@@ -151,7 +151,7 @@ def test_sqlite_and_duckdb_agree(tables):
 @pytest.mark.spark
 @pytest.mark.slow
 @settings(
-    max_examples=2,
+    max_examples=1,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture],
 )
