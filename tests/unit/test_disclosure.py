@@ -93,6 +93,21 @@ def test_a_single_withheld_group_takes_the_next_smallest_with_it():
     assert _published(out, "P1").denominator == 50
 
 
+def test_a_zero_is_never_the_complement_a_published_zero_elsewhere_would_give_it_away():
+    # Practice A: F 20, M 3, I 0, U 12. The PCN publishes I = 0, so every practice's I is 0: hiding A's
+    # zero as the complement would leave M recoverable (35 - 20 - 10 - 0). The next non-zero part goes.
+    a = [("F", 20), ("M", 3), ("I", 0), ("U", 12)]
+    b = [("F", 30), ("M", 10), ("I", 0), ("U", 10)]
+    rows = [_row("A", "practice", 35, 35), _row("B", "practice", 50, 50), _row("X", "pcn", 85, 85)]
+    rows += [_row("A", "practice", n, n, breakdown="sex", group=g) for g, n in a]
+    rows += [_row("B", "practice", n, n, breakdown="sex", group=g) for g, n in b]
+    rows += [_row("X", "pcn", x + y, x + y, breakdown="sex", group=g) for (g, x), (_, y) in zip(a, b, strict=True)]
+    out = protect(pd.DataFrame(rows), units=UNITS, parents={"A": "X", "B": "X"})
+    assert _published(out, "A", "sex", "M").denominator is pd.NA
+    assert _published(out, "A", "sex", "I").denominator == 0  # zeros stay published
+    assert _published(out, "A", "sex", "U").denominator is pd.NA  # the smallest non-zero part goes instead
+
+
 def test_a_single_withheld_practice_takes_a_sibling_with_it_within_its_pcn():
     frame = pd.DataFrame(
         [

@@ -85,7 +85,9 @@ def _withheld(results: pd.DataFrame, parents: Mapping[str, str]) -> dict[str, np
             at_risk = exposed[single]
             if at_risk.empty:
                 continue
-            candidates = at_risk[~at_risk.hidden].sort_values(["value", "row"])
+            # Never a zero as the complement: zeros are published elsewhere (a parent's zero forces every
+            # child's), so hiding one protects nothing; with no non-zero part, the total is withheld.
+            candidates = at_risk[~at_risk.hidden & (at_risk.value > 0)].sort_values(["value", "row"])
             extra = candidates.drop_duplicates("family").set_index("family").row
             lone = at_risk.family.drop_duplicates()
             without_candidate = at_risk[at_risk.family.isin(lone[~lone.isin(extra.index)])].row_total.unique()
