@@ -394,3 +394,73 @@ def test_an_unexpected_failure_is_still_an_operation_outcome(client, universe, g
     response = get(client, f"/fhir/Patient/{universe.alice.public_id}", gp_system)
     assert_outcome(response, 500)
     assert "boom" not in response.content.decode()
+
+
+# --- refused and unseen writes leave a denied audit record (not rolled back with the answer) ----
+
+
+def _observation_for(patient) -> dict:
+    return {
+        "resourceType": "Observation",
+        "status": "final",
+        "code": {"coding": [{"system": "http://snomed.info/sct", "code": BMI}]},
+        "subject": {"reference": f"Patient/{patient.public_id}"},
+        "effectiveDateTime": "2024-02-01",
+        "valueQuantity": {"value": 27.5, "unit": "kg/m2"},
+    }
+
+
+def _denied(patient) -> int:
+    return AuditEvent.objects.filter(action="denied", patient_id=patient.pk).count()
+
+
+def test_a_refused_create_is_403_and_audited_as_denied(client, universe):
+    # A practice administrator sees Alice's demographics but may not record clinical events.
+    admin = create_api_client(name="N1 admin system", organisation=universe.practice_n1, role="practice_admin", by=None)
+    response = client.post(
+        "/fhir/Observation", _observation_for(universe.alice), content_type=FHIR_JSON, **bearer(admin)
+    )
+    assert_outcome(response, 403)
+    assert _denied(universe.alice) == 1
+
+
+def test_a_refused_update_is_403_and_audited_as_denied(client, universe):
+    nurse = create_api_client(name="N1 nurse system", organisation=universe.practice_n1, role="practice_nurse", by=None)
+    resource, tag = _alice_resource(client, universe, nurse)
+    resource["name"][0]["family"] = "Refused"
+    response = put(client, f"/fhir/Patient/{universe.alice.public_id}", resource, nurse, HTTP_IF_MATCH=tag)
+    assert_outcome(response, 403)
+    assert _denied(universe.alice) == 1
+    universe.alice.refresh_from_db()
+    assert universe.alice.family_name == "Ashworth"
+
+
+def test_an_update_of_an_unseen_patient_is_404_and_audited_as_denied(client, universe, gp_system):
+    resource, tag = _alice_resource(client, universe, gp_system)
+    resource["id"] = str(universe.carol.public_id)
+    response = put(client, f"/fhir/Patient/{universe.carol.public_id}", resource, gp_system, HTTP_IF_MATCH=tag)
+    assert_outcome(response, 404)
+    assert _denied(universe.carol) == 1
+
+
+def test_a_create_for_an_unseen_patient_is_404_and_audited_as_denied(client, universe, gp_system):
+    response = client.post(
+        "/fhir/Observation", _observation_for(universe.carol), content_type=FHIR_JSON, **bearer(gp_system)
+    )
+    assert_outcome(response, 404)
+    assert _denied(universe.carol) == 1
+
+
+def test_a_task_update_of_an_unseen_referral_is_404_and_audited_as_denied(client, universe, gp_system):
+    from concerto.referrals.actions import refer
+
+    hidden = refer(patient=universe.carol, destination=universe.cmht, reason="Low mood", by=universe.m("gp_s1"))
+    body = {
+        "resourceType": "Task",
+        "status": "received",
+        "intent": "order",
+        "businessStatus": {"coding": [{"system": mappers.CONCERTO_REFERRAL_STATUS, "code": "triaged"}]},
+    }
+    response = put(client, f"/fhir/Task/{hidden.pk}", body, gp_system, HTTP_IF_MATCH='W/"1"')
+    assert_outcome(response, 404)
+    assert _denied(universe.carol) == 1

@@ -24,12 +24,21 @@ DEFAULT_COUNT = 20
 class FhirError(Exception):
     """An error answered as an OperationOutcome with `status`."""
 
-    def __init__(self, status: int, diagnostics: str, code: str = "invalid", headers: dict[str, str] | None = None):
+    def __init__(
+        self,
+        status: int,
+        diagnostics: str,
+        code: str = "invalid",
+        headers: dict[str, str] | None = None,
+        patient: Any = None,
+    ):
         super().__init__(diagnostics)
         self.status = status
         self.diagnostics = diagnostics
         self.code = code
         self.headers = headers or {}
+        # The patient a refused or unseen write was about, for the denial audit (never shown).
+        self.patient = patient
 
 
 def not_found(what: str = "Resource") -> FhirError:

@@ -7,7 +7,6 @@ import json
 import logging
 from urllib.parse import urlencode
 
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
@@ -157,7 +156,9 @@ def instance(request: MemberRequest, resource_type: str, resource_id: str) -> Ht
         if update is None:
             raise FhirError(405, f"{kind.name} cannot be updated through this API", code="not-supported")
         resource = writes.validate_resource(read_json(request), kind.name)
-        with transaction.atomic():
+        with writes.atomic_write(
+            by=request.membership, what=f"fhir_{kind.name.lower()}", detail={"operation": "update", "id": resource_id}
+        ):
             outcome = update(
                 resource_id,
                 resource,

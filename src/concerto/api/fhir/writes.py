@@ -14,6 +14,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -84,8 +86,9 @@ def _short(exc: ValidationError) -> str:
     return "; ".join(f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg', '')}" for e in errors)[:500]
 
 
-def domain_errors(call):
-    """Run an action, turning the domain's errors into FHIR ones."""
+def domain_errors(call, patient: Patient | None = None):
+    """Run an action, turning the domain's errors into FHIR ones (a refusal remembers `patient`
+    for its denial audit)."""
     try:
         return call()
     except StaleVersion as exc:
@@ -93,7 +96,27 @@ def domain_errors(call):
     except InvalidInput as exc:
         raise FhirError(422, str(exc), code="business-rule") from exc
     except NotPermitted as exc:
-        raise FhirError(403, str(exc), code="forbidden") from exc
+        raise FhirError(403, str(exc), code="forbidden", patient=patient) from exc
+
+
+@contextmanager
+def atomic_write(*, by: Membership, what: str, detail: dict[str, Any]) -> Iterator[None]:
+    """One write, all or nothing. The policy audits a refusal before the action's own transaction,
+    but this outer one rolls that record back with everything else, so a refusal (403) or an unseen
+    patient (404) is audited as denied here, after the rollback."""
+    try:
+        with transaction.atomic():
+            yield
+    except FhirError as exc:
+        if exc.status in (403, 404):
+            audit.record(
+                by=by,
+                action=AuditAction.DENIED,
+                what=what,
+                patient=exc.patient,
+                detail={**detail, "status": exc.status, "reason": exc.diagnostics[:200]},
+            )
+        raise
 
 
 # --- Patient -----------------------------------------------------------------------------------
@@ -187,6 +210,23 @@ def visible_patient(by: Membership, *, public_id: str | None = None, number: str
     return patients.filter(nhs_number=number).first()
 
 
+def unseen(what: str, patient: Patient | None) -> FhirError:
+    """404 for a patient the caller may not see, exactly as for none; `patient` (looked up without
+    the policy) is only for the denial audit."""
+    error = not_found(what)
+    error.patient = patient
+    return error
+
+
+def _any_patient(*, public_id: str | None = None, number: str | None = None) -> Patient | None:
+    if public_id is not None:
+        try:
+            return Patient.objects.filter(public_id=uuid.UUID(public_id)).first()
+        except ValueError:
+            return None
+    return Patient.objects.filter(nhs_number=number).first()
+
+
 def create_or_match_patient(resource: dict[str, Any], *, by: Membership, update_existing: bool) -> Outcome:
     """Register the patient, or find them by NHS number (conditional create); with
     `update_existing`, also bring their details up to date (conditional update)."""
@@ -197,7 +237,7 @@ def create_or_match_patient(resource: dict[str, Any], *, by: Membership, update_
         before = patient_version(existing)
         if update_existing:
             existing = domain_errors(
-                lambda: update_patient_details(patient=existing, expected_version=None, by=by, **details)
+                lambda: update_patient_details(patient=existing, expected_version=None, by=by, **details), existing
             )
         return Outcome(mappers.patient_to_fhir(existing), created=False, changed=patient_version(existing) != before)
     practice = _practice_of(resource, by)
@@ -213,7 +253,7 @@ def create_or_match_patient(resource: dict[str, Any], *, by: Membership, update_
     )
     if any(contact.values()):
         patient = domain_errors(
-            lambda: update_patient_details(patient=patient, expected_version=None, by=by, **contact)
+            lambda: update_patient_details(patient=patient, expected_version=None, by=by, **contact), patient
         )
     return Outcome(mappers.patient_to_fhir(patient), created=True, changed=True)
 
@@ -224,7 +264,7 @@ def update_patient(public_id: str, resource: dict[str, Any], *, if_match: str | 
         raise FhirError(428, "Updates need If-Match with the version you read (the ETag)", code="conflict")
     patient = visible_patient(by, public_id=public_id)
     if patient is None:
-        raise not_found("Patient")
+        raise unseen("Patient", _any_patient(public_id=public_id))
     if resource.get("id") not in (None, public_id):
         raise FhirError(400, "The resource id does not match the URL", code="invalid")
     if _nhs_number_of(resource) != patient.nhs_number:
@@ -232,7 +272,7 @@ def update_patient(public_id: str, resource: dict[str, Any], *, if_match: str | 
     details = _patient_details(resource)
     before = patient_version(patient)
     updated = domain_errors(
-        lambda: update_patient_details(patient=patient, expected_version=if_match, by=by, **details)
+        lambda: update_patient_details(patient=patient, expected_version=if_match, by=by, **details), patient
     )
     return Outcome(mappers.patient_to_fhir(updated), created=False, changed=patient_version(updated) != before)
 
@@ -253,17 +293,17 @@ class References:
             if text not in self.patients:
                 raise FhirError(400, f"Reference {text} names no Patient entry of this bundle", code="invalid")
             return self.patients[text]
-        patient = None
         if text.startswith("Patient/"):
-            patient = visible_patient(by, public_id=text.removeprefix("Patient/"))
+            named = {"public_id": text.removeprefix("Patient/")}
         elif text:
             raise FhirError(400, "A subject must reference a Patient", code="invalid")
         elif (ref.get("identifier") or {}).get("system") == NHS_NUMBER:
-            patient = visible_patient(by, number=nhs_number.normalise(ref["identifier"].get("value", "")))
+            named = {"number": nhs_number.normalise(ref["identifier"].get("value", ""))}
         else:
             raise FhirError(400, "A subject reference is required", code="required")
+        patient = visible_patient(by, **named)
         if patient is None:
-            raise FhirError(404, "The referenced Patient was not found", code="not-found")
+            raise unseen("The referenced Patient", _any_patient(**named))
         return patient
 
 
@@ -285,7 +325,7 @@ def _source_identifier(resource: dict[str, Any]) -> tuple[str, str] | None:
     return None
 
 
-def _idempotent(resource_type: str, resource: dict[str, Any], fingerprint: str, find_same, create):
+def _idempotent(resource_type: str, resource: dict[str, Any], patient: Patient, fingerprint: str, find_same, create):
     """Return (row, created): the row this resource already became, or a new one."""
     source = _source_identifier(resource)
     if source is not None:
@@ -303,7 +343,7 @@ def _idempotent(resource_type: str, resource: dict[str, Any], fingerprint: str, 
         existing = find_same()
         if existing is not None:
             return existing, False
-    row = domain_errors(create)
+    row = domain_errors(create, patient)
     if source is not None:
         ImportedRecord.objects.create(
             system=source[0], value=source[1], resource_type=resource_type, object_id=row.pk, fingerprint=fingerprint
@@ -333,6 +373,7 @@ def create_coded_event(resource: dict[str, Any], *, refs: References, by: Member
         issue, created = _idempotent(
             kind,
             resource,
+            patient,
             _fingerprint(patient.pk, code, on),
             lambda **pk: MedicationIssue.objects.filter(patient=patient, code=code, date=on, **pk).first(),
             lambda: record_medication_issue(patient=patient, code=code, date=on, by=by),
@@ -352,6 +393,7 @@ def create_coded_event(resource: dict[str, Any], *, refs: References, by: Member
     event, created = _idempotent(
         kind,
         resource,
+        patient,
         _fingerprint(patient.pk, code, on, value, unit),
         lambda **pk: ClinicalEvent.objects.filter(
             patient=patient, code=code, date=on, value=value, unit=unit, **pk
@@ -380,7 +422,7 @@ def create(resource_type: str, body: dict[str, Any], *, if_none_exist: str | Non
     if resource_type not in WRITABLE:
         raise FhirError(405, f"{resource_type} cannot be created through this API", code="not-supported")
     resource = validate_resource(body, resource_type)
-    with transaction.atomic():
+    with atomic_write(by=by, what=f"fhir_{resource_type.lower()}", detail={"operation": "create"}):
         if resource_type == "Patient":
             # Conditional create (If-None-Exist) is how a feed avoids duplicates; a plain POST for a
             # known NHS number is refused by the registration action as in the web pages.
@@ -434,6 +476,7 @@ def process_transaction(body: dict[str, Any], *, by: Membership) -> dict[str, An
             by=by,
             action=AuditAction.DENIED,
             what="fhir_transaction",
+            patient=exc.patient,
             detail={"entries": len(entries), "status": exc.status, "reason": exc.diagnostics[:200]},
         )
         raise
@@ -493,6 +536,11 @@ def _response_entry(outcome: Outcome) -> dict[str, Any]:
 # --- referral triage as Task updates -----------------------------------------------------------
 
 
+def _is_int_id(text: str) -> bool:
+    """A row id: ASCII digits only (not '²') and short enough for a 64-bit column."""
+    return text.isascii() and text.isdigit() and len(text) < 19
+
+
 def update_task(task_id: str, resource: dict[str, Any], *, if_match: str | None, by: Membership) -> Outcome:
     """Move a referral by updating its Task's businessStatus, as the triage hub or owning team
     would on screen, through the referral actions. The Task's version is the referral's own
@@ -502,14 +550,15 @@ def update_task(task_id: str, resource: dict[str, Any], *, if_match: str | None,
 
     if if_match is None:
         raise FhirError(428, "Updates need If-Match with the version you read (the ETag)", code="conflict")
+    named = Referral.objects.filter(pk=int(task_id) if _is_int_id(task_id) else -1)
     referral = (
-        Referral.objects.filter(pk=int(task_id) if task_id.isdigit() and len(task_id) < 19 else -1)
-        .filter(patient__in=visible_patients(by, Permission.PATIENT_VIEW_DEMOGRAPHICS))
+        named.filter(patient__in=visible_patients(by, Permission.PATIENT_VIEW_DEMOGRAPHICS))
         .select_related("patient", "destination")
         .first()
     )
     if referral is None:
-        raise not_found("Task")
+        hidden = named.select_related("patient").first()
+        raise unseen("Task", hidden.patient if hidden else None)
     if not if_match.isdigit() or int(if_match) != referral.version:
         raise FhirError(412, "The referral changed since you read it; nothing was saved.", code="conflict")
     codes = [
@@ -557,7 +606,7 @@ def update_task(task_id: str, resource: dict[str, Any], *, if_match: str | None,
         # A redirect names a destination and a hand-over: done on the referral page for now.
         raise FhirError(422, f"Moving a referral to {target} is not supported through the API", code="not-supported")
     try:
-        moved = domain_errors(move)
+        moved = domain_errors(move, referral.patient)
     except referral_actions.Conflict as exc:
         raise FhirError(412, str(exc), code="conflict") from exc
     return Outcome(mappers.task_to_fhir(moved), created=False, changed=True)
