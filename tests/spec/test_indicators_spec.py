@@ -19,13 +19,20 @@ Reporting month October 2026 (figures as at 31 October 2026). The people:
 import datetime as dt
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from concerto.analytics import engines
 from concerto.analytics.catalogue import INDICATORS
 from concerto.analytics.cohorts import concepts
 from concerto.analytics.run import run_indicators
-from tests.spec.extracts import extract
+from tests.spec.extracts import ORGANISATIONS, extract
+
+# The teams the hand-made contacts are with: a community mental health team and a crisis team.
+TEAMS = [
+    {"code": "CM1", "name": "CMHT", "kind": "mh_team", "team_type": "cmht", "parent_code": ""},
+    {"code": "CR1", "name": "Crisis team", "kind": "mh_team", "team_type": "crisis", "parent_code": ""},
+]
 
 D = dt.date
 PERIOD = D(2026, 10, 1)
@@ -103,8 +110,8 @@ def hand_made() -> dict:
         referral(7, 8, "cmht", D(2026, 1, 15)),
     ]
     episodes = [
-        {"episode_id": 1, "patient_id": 1, "referral_id": 3, "key_worker_id": 100},
-        {"episode_id": 2, "patient_id": 2, "referral_id": 4, "key_worker_id": 300},
+        {"episode_id": 1, "patient_id": 1, "referral_id": 3, "team_code": "CM1", "key_worker_id": 100},
+        {"episode_id": 2, "patient_id": 2, "referral_id": 4, "team_code": "CM1", "key_worker_id": 300},
     ]
     contacts = [
         {"contact_id": i, "episode_id": e, "patient_id": p, "date": d, "outcome": o, "staff_id": s}
@@ -124,6 +131,7 @@ def hand_made() -> dict:
         {"response_id": 2, "patient_id": 1, "instrument": "dialog", "date": D(2026, 9, 1), "score": 4.25},
     ]
     return extract(
+        organisations=[*ORGANISATIONS, *TEAMS],
         patients=people,
         registrations=registrations,
         clinical_events=events,
@@ -193,6 +201,29 @@ def test_each_indicator_matches_the_hand_worked_figure(duckdb_result, key):
     want_n, want_d, want_v = EXPECTED[key]
     assert (numerator, denominator) == (want_n, want_d)
     assert value == pytest.approx(want_v)
+
+
+def test_two_or_more_contacts_counts_only_the_integrated_teams():
+    """Two attended crisis-team contacts do not make person 2 (one CMHT contact) count: crisis care
+    is specialist care, not the integrated model's contacts."""
+    tables = hand_made()
+    extra = extract(
+        organisations=[],
+        episodes=[{"episode_id": 3, "patient_id": 2, "referral_id": 8, "team_code": "CR1", "key_worker_id": 400}],
+        contacts=[
+            {"contact_id": 10 + i, "episode_id": 3, "patient_id": 2, "date": d, "outcome": "attended", "staff_id": 400}
+            for i, d in enumerate([D(2026, 9, 5), D(2026, 9, 12)])
+        ],
+    )
+    for name in ("episodes", "contacts"):
+        tables[name] = pa.concat_tables([tables[name], extra[name]])
+    for kind in ("duckdb", "sqlite"):
+        con = engines.from_tables(kind, tables)
+        try:
+            result = run_indicators(con, periods=[PERIOD], indicators=["integrated_contacts_2plus"])
+        finally:
+            con.disconnect()
+        assert icb_figures(result)["integrated_contacts_2plus"][:2] == (1, 6), kind
 
 
 def test_sqlite_agrees_exactly(duckdb_result):

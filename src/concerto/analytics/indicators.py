@@ -106,10 +106,22 @@ def _attended(c: Cohort, months: int = 12) -> ibis.Table:
     return contacts.filter((contacts.outcome == "attended") & c.within(contacts.date, months))
 
 
+# The integrated model's teams: community mental health teams, and the PCN, council and VCSE
+# partners; crisis, EIP, IPS and psychological therapies contacts are specialist care, not this measure.
+INTEGRATED_KINDS = ("pcn", "local_authority", "vcse")
+INTEGRATED_TEAM_TYPES = ("cmht",)
+
+
 def integrated_contacts_2plus(c: Cohort) -> ibis.Table:
     """People on the register with two or more attended contacts with the integrated teams
     (community mental health, PCN, council, VCSE) in the 12 months."""
-    per_person = _attended(c).group_by("patient_id").aggregate(contacts=_.count())
+    episodes = c.t.episodes.select("episode_id", "team_code")
+    o = c.t.organisations
+    teams = o.filter(
+        o.kind.isin(list(INTEGRATED_KINDS)) | ((o.kind == "mh_team") & o.team_type.isin(list(INTEGRATED_TEAM_TYPES)))
+    ).select(team_code=o.code)
+    integrated = _attended(c).inner_join(episodes, "episode_id").inner_join(teams, "team_code")
+    per_person = integrated.group_by("patient_id").aggregate(contacts=_.count())
     rows = attach(c.register.select("patient_id"), per_person)
     return rows.select("patient_id", numerator=_flag(rows.contacts.fill_null(0) >= 2), denominator=ONE)
 
@@ -176,7 +188,8 @@ def dialog_change(c: Cohort) -> ibis.Table:
     latest = latest_per_patient(rated, value="score", name="last")
     first_day = rated.group_by("patient_id").aggregate(first=_.date.min())
     on_first = rated.inner_join(first_day, [rated.patient_id == first_day.patient_id, rated.date == first_day.first])
-    first = on_first.group_by("patient_id").aggregate(first=_.first.min(), first_value=_.score.min())
+    # The largest value of a day decides, as for the latest rating (docs/indicators.md).
+    first = on_first.group_by("patient_id").aggregate(first=_.first.min(), first_value=_.score.max())
     both = latest.inner_join(first, "patient_id").filter(_.last > _.first)
     change = ((both.last_value - both.first_value) * 8).round().cast("int64")
     return both.select("patient_id", numerator=_flag(change > 0), denominator=ONE, measure=change)
