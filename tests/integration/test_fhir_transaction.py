@@ -304,3 +304,23 @@ def test_if_none_exist_must_name_the_resources_nhs_number(client, universe, gp_s
     again = client.post("/fhir/Patient", patient, content_type=FHIR_JSON, HTTP_IF_NONE_EXIST=right, **headers)
     assert (first.status_code, again.status_code) == (201, 200)
     assert first.json()["id"] == again.json()["id"]
+
+
+def test_imported_identifiers_belong_to_the_sending_organisation(client, universe, gp_system):
+    # Two practices' systems may number their records alike: the south practice's obs-1 is its own
+    # record, not a changed copy of the north's (whose content it must not learn about).
+    assert post_bundle(client, gp_system, gp_bundle(universe.practice_n1.code)).status_code == 200
+    south = create_api_client(name="S1 GP system", organisation=universe.practice_s1, role="gp", by=None)
+    south_bundle = gp_bundle(universe.practice_s1.code, number=nhs_number(56_000))
+    south_bundle["entry"][1]["resource"]["valueQuantity"]["value"] = 24.0
+    response = post_bundle(client, south, south_bundle)
+    assert response.status_code == 200, response.content
+    assert [e["response"]["status"] for e in response.json()["entry"]] == ["201 Created"] * 4
+    assert sorted(ImportedRecord.objects.filter(value="obs-1").values_list("organisation__code", flat=True)) == sorted(
+        [universe.practice_n1.code, universe.practice_s1.code]
+    )
+    # Each resend still finds its own rows.
+    before = snapshot()
+    assert post_bundle(client, south, south_bundle).status_code == 200
+    assert post_bundle(client, gp_system, gp_bundle(universe.practice_n1.code)).status_code == 200
+    assert snapshot() == before

@@ -66,8 +66,11 @@ class ExportFile(models.Model):
 
 class ImportedRecord(models.Model):
     """A resource identifier from the sending system and the row it became, so that the same
-    bundle sent twice finds its rows instead of making new ones."""
+    bundle sent twice finds its rows instead of making new ones. Identifiers belong to the sending
+    organisation: two practices' systems may number their records alike, and one must neither
+    clash with nor learn about the other's."""
 
+    organisation = models.ForeignKey("organisations.Organisation", on_delete=models.PROTECT, related_name="+")
     system = models.CharField(max_length=200)
     value = models.CharField(max_length=200)
     resource_type = models.CharField(max_length=40)
@@ -76,7 +79,9 @@ class ImportedRecord(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["system", "value", "resource_type"], name="imported_record_unique")
+            models.UniqueConstraint(
+                fields=["organisation", "system", "value", "resource_type"], name="imported_record_unique_per_sender"
+            )
         ]
 
     def __str__(self) -> str:

@@ -325,11 +325,15 @@ def _source_identifier(resource: dict[str, Any]) -> tuple[str, str] | None:
     return None
 
 
-def _idempotent(resource_type: str, resource: dict[str, Any], patient: Patient, fingerprint: str, find_same, create):
-    """Return (row, created): the row this resource already became, or a new one."""
+def _idempotent(
+    resource_type: str, resource: dict[str, Any], patient: Patient, fingerprint: str, find_same, create, by: Membership
+):
+    """Return (row, created): the row this resource already became, or a new one. Identifiers are
+    looked up among those the caller's organisation sent."""
     source = _source_identifier(resource)
+    sender = {"organisation": by.organisation, "system": source[0], "value": source[1]} if source else {}
     if source is not None:
-        known = ImportedRecord.objects.filter(system=source[0], value=source[1], resource_type=resource_type).first()
+        known = ImportedRecord.objects.filter(**sender, resource_type=resource_type).first()
         if known is not None:
             if known.fingerprint != fingerprint:
                 raise FhirError(
@@ -345,9 +349,7 @@ def _idempotent(resource_type: str, resource: dict[str, Any], patient: Patient, 
             return existing, False
     row = domain_errors(create, patient)
     if source is not None:
-        ImportedRecord.objects.create(
-            system=source[0], value=source[1], resource_type=resource_type, object_id=row.pk, fingerprint=fingerprint
-        )
+        ImportedRecord.objects.create(**sender, resource_type=resource_type, object_id=row.pk, fingerprint=fingerprint)
     return row, True
 
 
@@ -377,6 +379,7 @@ def create_coded_event(resource: dict[str, Any], *, refs: References, by: Member
             _fingerprint(patient.pk, code, on),
             lambda **pk: MedicationIssue.objects.filter(patient=patient, code=code, date=on, **pk).first(),
             lambda: record_medication_issue(patient=patient, code=code, date=on, by=by),
+            by,
         )
         return Outcome(mappers.medication_statement_to_fhir(issue), created=created, changed=created)
     patient = refs.patient(resource.get("subject"), by)
@@ -399,6 +402,7 @@ def create_coded_event(resource: dict[str, Any], *, refs: References, by: Member
             patient=patient, code=code, date=on, value=value, unit=unit, **pk
         ).first(),
         lambda: record_clinical_event(patient=patient, code=code, date=on, value=value, unit=unit, by=by),
+        by,
     )
     to_fhir = mappers.condition_to_fhir if kind == "Condition" else mappers.observation_to_fhir
     return Outcome(to_fhir(event), created=created, changed=created)
