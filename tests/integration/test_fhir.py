@@ -464,3 +464,31 @@ def test_a_task_update_of_an_unseen_referral_is_404_and_audited_as_denied(client
     response = put(client, f"/fhir/Task/{hidden.pk}", body, gp_system, HTTP_IF_MATCH='W/"1"')
     assert_outcome(response, 404)
     assert _denied(universe.carol) == 1
+
+
+@pytest.mark.parametrize("version", ["²", "1" * 5000, "9" * 25])
+def test_a_task_if_match_that_is_not_a_version_is_412(client, universe, referral, version):
+    team = create_api_client(name="CMHT system", organisation=universe.cmht, role="team_manager", by=None)
+    read = get(client, f"/fhir/Task/{referral.pk}", team)
+    body = _task_update(read.json(), "triaged", "Fits")
+    assert_outcome(put(client, f"/fhir/Task/{referral.pk}", body, team, HTTP_IF_MATCH=f'W/"{version}"'), 412)
+    referral.refresh_from_db()
+    assert referral.status == "received"
+
+
+@pytest.mark.parametrize("member_id", ["²", "1" * 5000, "9" * 25])
+def test_a_task_owner_that_is_not_a_role_id_is_422(client, universe, referral, member_id):
+    team = create_api_client(name="CMHT system", organisation=universe.cmht, role="team_manager", by=None)
+    read = get(client, f"/fhir/Task/{referral.pk}", team)
+    triaged = put(
+        client,
+        f"/fhir/Task/{referral.pk}",
+        _task_update(read.json(), "triaged", "Fits"),
+        team,
+        HTTP_IF_MATCH=read["ETag"],
+    )
+    body = _task_update(triaged.json(), "accepted", "Seen")
+    body["owner"] = {"reference": f"PractitionerRole/{member_id}"}
+    assert_outcome(put(client, f"/fhir/Task/{referral.pk}", body, team, HTTP_IF_MATCH=triaged["ETag"]), 422)
+    referral.refresh_from_db()
+    assert referral.status == "triaged"

@@ -563,7 +563,7 @@ def update_task(task_id: str, resource: dict[str, Any], *, if_match: str | None,
     if referral is None:
         hidden = named.select_related("patient").first()
         raise unseen("Task", hidden.patient if hidden else None)
-    if not if_match.isdigit() or int(if_match) != referral.version:
+    if not _is_int_id(if_match) or int(if_match) != referral.version:
         raise FhirError(412, "The referral changed since you read it; nothing was saved.", code="conflict")
     codes = [
         c.get("code")
@@ -583,7 +583,7 @@ def update_task(task_id: str, resource: dict[str, Any], *, if_match: str | None,
     def named_person() -> Membership:
         owner = (resource.get("owner") or {}).get("reference", "")
         member_id = owner.removeprefix("PractitionerRole/")
-        member = Membership.objects.filter(pk=int(member_id)).first() if member_id.isdigit() else None
+        member = Membership.objects.filter(pk=int(member_id)).first() if _is_int_id(member_id) else None
         if member is None:
             raise FhirError(422, "Accepting needs the named person as owner (PractitionerRole/<id>)", code="required")
         return member
