@@ -119,3 +119,14 @@ def test_the_background_thread_runs_the_job_after_commit(client, settings):
     patients = next(o for o in manifest.json()["output"] if o["type"] == "Patient")
     assert patients["count"] == 1
     assert str(patient.public_id) in call(client, gp_system, patients["url"]).content.decode()
+
+
+@pytest.mark.parametrize("file_id", ["9" * 19, "9" * 30, "1" * 5000])
+def test_an_export_file_id_beyond_any_row_is_404(client, settings, universe, gp_system, on_register, file_id):
+    settings.FHIR_EXPORT_IN_THREAD = False
+    status_url = kick_off(client, gp_system, universe.practice_n1.code)["Content-Location"]
+    call_command("fhir_export_worker", stdout=io.StringIO())
+    job_id = status_url.rstrip("/").rsplit("/", 1)[1]
+    response = call(client, gp_system, f"/fhir/$export-file/{job_id}/{file_id}")
+    assert response.status_code == 404
+    assert response.json()["resourceType"] == "OperationOutcome"

@@ -107,6 +107,12 @@ def read_json(request: HttpRequest) -> dict[str, Any]:
     return body
 
 
+def is_row_id(text: str) -> bool:
+    """A row id or version number: ASCII digits only (not '²', which `isdigit` accepts) and short
+    enough for a 64-bit column (and for `int()`, which refuses over 4,300 digits)."""
+    return text.isascii() and text.isdigit() and len(text) < 19
+
+
 def etag(version: str) -> str:
     return f'W/"{version}"'
 

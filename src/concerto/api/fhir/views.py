@@ -26,6 +26,7 @@ from concerto.api.fhir.http import (
     error_response,
     etag,
     fhir_response,
+    is_row_id,
     not_found,
     parse_if_match,
     read_json,
@@ -229,9 +230,10 @@ def export_status(request: MemberRequest, job_id) -> HttpResponse:
 
 
 @fhir_endpoint(("GET",))
-def export_file(request: MemberRequest, job_id, file_id: int) -> HttpResponse:
+def export_file(request: MemberRequest, job_id, file_id: str) -> HttpResponse:
     job = _own_job(request, job_id)
-    file = ExportFile.objects.filter(job=job, pk=file_id).first()
+    # The id is matched as text so that any length answers an OperationOutcome, not Django's page.
+    file = ExportFile.objects.filter(job=job, pk=int(file_id)).first() if is_row_id(file_id) else None
     if file is None:
         raise not_found("Export file")
     audit.record(

@@ -29,7 +29,7 @@ from concerto.access.models import AuditAction, Membership
 from concerto.access.permissions import Permission
 from concerto.access.policy import visible_patients
 from concerto.api.fhir import mappers
-from concerto.api.fhir.http import DMD, NHS_NUMBER, ODS_CODE, SNOMED, FhirError, not_found, parse_if_match
+from concerto.api.fhir.http import DMD, NHS_NUMBER, ODS_CODE, SNOMED, FhirError, is_row_id, not_found, parse_if_match
 from concerto.api.models import ImportedRecord
 from concerto.core import clock, nhs_number
 from concerto.core.errors import InvalidInput, NotPermitted
@@ -540,11 +540,6 @@ def _response_entry(outcome: Outcome) -> dict[str, Any]:
 # --- referral triage as Task updates -----------------------------------------------------------
 
 
-def _is_int_id(text: str) -> bool:
-    """A row id: ASCII digits only (not '²') and short enough for a 64-bit column."""
-    return text.isascii() and text.isdigit() and len(text) < 19
-
-
 def update_task(task_id: str, resource: dict[str, Any], *, if_match: str | None, by: Membership) -> Outcome:
     """Move a referral by updating its Task's businessStatus, as the triage hub or owning team
     would on screen, through the referral actions. The Task's version is the referral's own
@@ -554,7 +549,7 @@ def update_task(task_id: str, resource: dict[str, Any], *, if_match: str | None,
 
     if if_match is None:
         raise FhirError(428, "Updates need If-Match with the version you read (the ETag)", code="conflict")
-    named = Referral.objects.filter(pk=int(task_id) if _is_int_id(task_id) else -1)
+    named = Referral.objects.filter(pk=int(task_id) if is_row_id(task_id) else -1)
     referral = (
         named.filter(patient__in=visible_patients(by, Permission.PATIENT_VIEW_DEMOGRAPHICS))
         .select_related("patient", "destination")
@@ -563,7 +558,7 @@ def update_task(task_id: str, resource: dict[str, Any], *, if_match: str | None,
     if referral is None:
         hidden = named.select_related("patient").first()
         raise unseen("Task", hidden.patient if hidden else None)
-    if not _is_int_id(if_match) or int(if_match) != referral.version:
+    if not is_row_id(if_match) or int(if_match) != referral.version:
         raise FhirError(412, "The referral changed since you read it; nothing was saved.", code="conflict")
     codes = [
         c.get("code")
@@ -583,7 +578,7 @@ def update_task(task_id: str, resource: dict[str, Any], *, if_match: str | None,
     def named_person() -> Membership:
         owner = (resource.get("owner") or {}).get("reference", "")
         member_id = owner.removeprefix("PractitionerRole/")
-        member = Membership.objects.filter(pk=int(member_id)).first() if _is_int_id(member_id) else None
+        member = Membership.objects.filter(pk=int(member_id)).first() if is_row_id(member_id) else None
         if member is None:
             raise FhirError(422, "Accepting needs the named person as owner (PractitionerRole/<id>)", code="required")
         return member
