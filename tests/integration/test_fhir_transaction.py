@@ -15,6 +15,7 @@ from fhir.resources.R4B.operationoutcome import OperationOutcome
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from concerto.access.models import AuditEvent
 from concerto.api.actions import create_api_client
 from concerto.api.fhir.http import DMD, FHIR_JSON, NHS_NUMBER, ODS_CODE, SNOMED
 from concerto.api.models import ImportedRecord
@@ -324,3 +325,86 @@ def test_imported_identifiers_belong_to_the_sending_organisation(client, univers
     assert post_bundle(client, south, south_bundle).status_code == 200
     assert post_bundle(client, gp_system, gp_bundle(universe.practice_n1.code)).status_code == 200
     assert snapshot() == before
+
+
+def test_a_bundle_that_loses_a_race_for_an_identifier_is_409_audited_and_writes_nothing(
+    client, universe, gp_system, monkeypatch
+):
+    # Another request records the same identifier between this bundle's lookup and its insert (as
+    # two identical bundles sent at once would): the unique constraint refuses the second insert.
+    from concerto.api.fhir import writes
+
+    record = writes.record_clinical_event
+
+    def raced(**kwargs):
+        event = record(**kwargs)
+        ImportedRecord.objects.create(
+            organisation=universe.practice_n1,
+            system=GP_SYSTEM,
+            value="obs-1",
+            resource_type="Observation",
+            object_id=event.pk,
+            fingerprint="from the other request",
+        )
+        return event
+
+    monkeypatch.setattr(writes, "record_clinical_event", raced)
+    before = snapshot()
+    response = post_bundle(client, gp_system, gp_bundle(universe.practice_n1.code))
+    assert response.status_code == 409, response.content
+    OperationOutcome.model_validate(response.json())
+    assert snapshot() == before
+    refusal = AuditEvent.objects.get(what="fhir_transaction")
+    assert (refusal.action, refusal.detail["status"]) == ("denied", 409)
+
+
+def test_an_unexpected_failure_in_a_bundle_is_audited_and_writes_nothing(client, universe, gp_system, monkeypatch):
+    from concerto.api.fhir import writes
+
+    def broken(**kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(writes, "record_medication_issue", broken)
+    before = snapshot()
+    response = post_bundle(client, gp_system, gp_bundle(universe.practice_n1.code))
+    assert response.status_code == 500
+    assert "boom" not in response.content.decode()
+    assert snapshot() == before
+    refusal = AuditEvent.objects.get(what="fhir_transaction")
+    assert (refusal.action, refusal.detail["status"]) == ("denied", 500)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_identical_bundles_at_once_write_once():
+    import threading
+
+    from django.db import connection
+    from django.test import Client
+
+    from tests.fixtures import Universe
+
+    universe = Universe()
+    issued = create_api_client(name="N1 GP system", organisation=universe.practice_n1, role="gp", by=None)
+    bundle = gp_bundle(universe.practice_n1.code)
+    barrier = threading.Barrier(2)
+    statuses: list[int] = []
+
+    def send():
+        try:
+            barrier.wait(timeout=10)
+            statuses.append(post_bundle(Client(), issued, bundle).status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    # Either both found the same rows in turn, or the loser was refused whole (409, audited).
+    assert sorted(statuses) in ([200, 200], [200, 409])
+    assert Patient.objects.filter(nhs_number=NEW_NUMBER).count() == 1
+    assert ClinicalEvent.objects.filter(patient__nhs_number=NEW_NUMBER).count() == 2
+    assert ImportedRecord.objects.count() == 2
+    assert AuditEvent.objects.filter(what="fhir_transaction", action="denied").count() == statuses.count(409)

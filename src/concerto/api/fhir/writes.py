@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from fhir.resources.R4B import get_fhir_model_class
 from pydantic import ValidationError
 
@@ -100,22 +100,41 @@ def domain_errors(call, patient: Patient | None = None):
 
 
 @contextmanager
-def atomic_write(*, by: Membership, what: str, detail: dict[str, Any]) -> Iterator[None]:
-    """One write, all or nothing. The policy audits a refusal before the action's own transaction,
-    but this outer one rolls that record back with everything else, so a refusal (403) or an unseen
-    patient (404) is audited as denied here, after the rollback."""
-    try:
-        with transaction.atomic():
-            yield
-    except FhirError as exc:
-        if exc.status in (403, 404):
+def atomic_write(
+    *, by: Membership, what: str, detail: dict[str, Any], audit_every_refusal: bool = False
+) -> Iterator[None]:
+    """One write (or bundle), all or nothing. The policy audits a refusal before the action's own
+    transaction, but this outer one rolls that record back with everything else, so refusals are
+    audited as denied here, after the rollback: by default a refusal (403), an unseen patient (404),
+    a lost race (409) and an unexpected failure (500); with `audit_every_refusal`, every 4xx too.
+
+    Two requests recording the same identifier at once both miss it and both insert: the unique
+    constraint refuses the second, which answers 409 (send it again: it then finds the record)."""
+
+    def refused(status: int, reason: str, patient: Patient | None = None) -> None:
+        if audit_every_refusal or status in (403, 404, 409, 500):
             audit.record(
                 by=by,
                 action=AuditAction.DENIED,
                 what=what,
-                patient=exc.patient,
-                detail={**detail, "status": exc.status, "reason": exc.diagnostics[:200]},
+                patient=patient,
+                detail={**detail, "status": status, "reason": reason[:200]},
             )
+
+    try:
+        try:
+            with transaction.atomic():
+                yield
+        except IntegrityError as exc:
+            raise FhirError(
+                409, "Another request wrote the same record at the same time; nothing was saved", code="conflict"
+            ) from exc
+    except FhirError as exc:
+        refused(exc.status, exc.diagnostics, exc.patient)
+        raise
+    except Exception:
+        # Rolled back and answered 500 by the view (which logs it); the attempt is still on record.
+        refused(500, "unexpected failure")
         raise
 
 
@@ -467,23 +486,13 @@ def process_transaction(body: dict[str, Any], *, by: Membership) -> dict[str, An
         range(len(entries)), key=lambda i: (entries[i].get("resource") or {}).get("resourceType") != "Patient"
     )
     results: dict[int, Outcome] = {}
-    try:
-        with transaction.atomic():
-            refs = References()
-            for index in order:
-                entry = entries[index]
-                method, url, resource = _entry_target(entry, index)
-                assert resource is not None
-                results[index] = _apply_entry(index, method, url, resource, entry, refs, by)
-    except FhirError as exc:
-        audit.record(
-            by=by,
-            action=AuditAction.DENIED,
-            what="fhir_transaction",
-            patient=exc.patient,
-            detail={"entries": len(entries), "status": exc.status, "reason": exc.diagnostics[:200]},
-        )
-        raise
+    with atomic_write(by=by, what="fhir_transaction", detail={"entries": len(entries)}, audit_every_refusal=True):
+        refs = References()
+        for index in order:
+            entry = entries[index]
+            method, url, resource = _entry_target(entry, index)
+            assert resource is not None
+            results[index] = _apply_entry(index, method, url, resource, entry, refs, by)
     changed = sum(1 for r in results.values() if r.changed)
     audit.record(
         by=by, action=AuditAction.UPDATE, what="fhir_transaction", detail={"entries": len(entries), "changed": changed}
