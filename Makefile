@@ -80,8 +80,8 @@ test-sqlite: setup
 	env -u DATABASE_URL $(VENV)/bin/pytest $(SQLITE_MARKERS) $(PYTEST_ARGS)
 
 test-postgres: setup
-	@echo "==> Test suite on PostgreSQL ($(TEST_DATABASE_URL)); browser tests ran in the SQLite pass"
-	DATABASE_URL=$(TEST_DATABASE_URL) $(VENV)/bin/pytest -m "not functional" $(PYTEST_ARGS)
+	@echo "==> Test suite on PostgreSQL ($(TEST_DATABASE_URL)); browser and Spark tests ran in the SQLite pass"
+	DATABASE_URL=$(TEST_DATABASE_URL) $(VENV)/bin/pytest -m "not functional and not spark" $(PYTEST_ARGS)
 
 check: setup  ## Lint (ruff) and type check (mypy)
 	$(VENV)/bin/ruff check src tests bench
