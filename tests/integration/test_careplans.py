@@ -646,6 +646,14 @@ def test_dialog_ratings_are_shown_only_to_roles_with_the_clinical_record(univers
     assert 'data-testid="dialog-needs"' in gp_page and 'data-testid="dialog-needs"' not in vcse_page
     assert 'data-testid="dialog-wants-help-only"' in vcse_page and "Mental health" in vcse_page
     compare = reverse("careplans:care-compare", args=[universe.alice.public_id]) + "?a=1&b=2"
-    assert "/7" not in client_as(universe.m("vcse_worker")).get(compare).content.decode()
+    rating = "Mental health: 2/7"  # how a comparison line shows a DIALOG rating
+    assert rating not in client_as(universe.m("vcse_worker")).get(compare).content.decode()
+
+    def dialog_lines(show_scores):
+        diff = selectors.plan_diff(first, first, show_scores=show_scores)
+        return [text for section in diff if section.label == "Needs from DIALOG" for _, text in section.lines]
+
+    assert "Mental health: 2/7 – wants more help" in dialog_lines(True)
+    assert dialog_lines(False) == ["Mental health – wants more help"]
     vcse_pdf = pdf.render_html(first, show_scores=False)
     assert "Mental health" in vcse_pdf and "totally dissatisfied" not in vcse_pdf

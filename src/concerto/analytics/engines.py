@@ -176,9 +176,8 @@ _TEMPORARY: dict[int, list[str]] = {}
 
 
 def release(con: BaseBackend) -> None:
-    """Drop the temporary tables this module made on `con`, and forget the connection."""
+    """Drop the temporary tables this module made on `con`."""
     names = _TEMPORARY.pop(id(con), [])
-    _QUERIES.pop(id(con), None)  # a long-running web process would otherwise keep every connection
     if con.name == "sqlite":
         for name in names:
             con.con.execute(f'DROP TABLE IF EXISTS temp."{name}"')
