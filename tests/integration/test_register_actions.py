@@ -305,7 +305,7 @@ def test_a_bmi_worked_out_from_weight_and_height_is_range_checked(universe, smi,
 
 
 def test_csv_cells_cannot_become_spreadsheet_formulas():
-    from concerto.register.views import _cell
+    from concerto.core.spreadsheet import formula_safe as _cell
 
     assert _cell("=HYPERLINK(1)") == "'=HYPERLINK(1)" and _cell("-1") == "'-1" and _cell("Smith") == "Smith"
     assert _cell(None) == ""

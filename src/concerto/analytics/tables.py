@@ -12,6 +12,7 @@ from django.http import HttpResponse
 
 from concerto.analytics.selectors import Place, Published
 from concerto.analytics.spc import XmR, xmr
+from concerto.core.spreadsheet import formula_safe
 
 WITHHELD = "*"
 NO_FIGURE = "–"
@@ -283,9 +284,7 @@ def month(period: dt.date) -> str:
 def _csv_cell(text: str) -> str:
     """A CSV cell that a spreadsheet will not run as a formula (as the register's exports do); a
     plain number such as a negative change keeps its sign."""
-    if _NUMBER.fullmatch(text):
-        return text
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    return text if _NUMBER.fullmatch(text) else formula_safe(text)
 
 
 def as_csv(table: Table, filename: str) -> HttpResponse:

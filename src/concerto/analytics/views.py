@@ -7,8 +7,6 @@ from django.urls import reverse
 from concerto.access.decorators import require_permission
 from concerto.access.middleware import MemberRequest
 from concerto.access.permissions import Permission
-from concerto.analytics import charts, selectors, tables
-from concerto.analytics.catalogue import INDICATORS
 
 REFRESH_SECONDS = 15  # while figures are being computed in the background
 
@@ -19,6 +17,11 @@ def _csv_requested(request: MemberRequest) -> str | None:
 
 @require_permission(Permission.AGGREGATES_VIEW)
 def overview(request: MemberRequest) -> HttpResponse:
+    # Ibis, pandas and Altair load with the first dashboard request, not at start-up: every other
+    # page and every test process would pay for them.
+    from concerto.analytics import selectors, tables
+    from concerto.analytics.catalogue import INDICATORS
+
     code = request.GET.get("organisation") or None
     export = _csv_requested(request)
     published = selectors.published(
@@ -52,6 +55,11 @@ def overview(request: MemberRequest) -> HttpResponse:
 
 @require_permission(Permission.AGGREGATES_VIEW)
 def indicator(request: MemberRequest, key: str) -> HttpResponse:
+    # Ibis, pandas and Altair load with the first dashboard request, not at start-up: every other
+    # page and every test process would pay for them.
+    from concerto.analytics import charts, selectors, tables
+    from concerto.analytics.catalogue import INDICATORS
+
     if key not in INDICATORS:
         raise Http404("No such indicator")
     definition = INDICATORS[key]

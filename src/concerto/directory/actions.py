@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import DatabaseError, connection, transaction
-from django.db.models import Q
 
 from concerto.access import audit
 from concerto.access.models import AuditAction, Consent, Membership
@@ -43,7 +42,7 @@ from concerto.directory.taxonomy import ensure_terms
 from concerto.organisations.models import Organisation, OrganisationKind
 from concerto.people.models import Patient
 from concerto.referrals import actions as referrals
-from concerto.referrals.models import NAMED_PERSON_STATUSES, Referral, Status
+from concerto.referrals.models import NAMED_PERSON_STATUSES, Status
 
 logger = logging.getLogger(__name__)
 
@@ -571,9 +570,7 @@ def record_attendance(*, prescription: SocialPrescription, on: dt.date, attended
         prescription=prescription, date=on, attended=attended, recorded_by=by, recorded_at=clock.now()
     )
     if attended:
-        Referral.objects.filter(pk=referral.pk).filter(
-            Q(first_contact_on__isnull=True) | Q(first_contact_on__gt=on)
-        ).update(first_contact_on=on)
+        referrals.record_first_contact(referral, on)
     audit.record(
         by=by,
         action=AuditAction.CREATE,

@@ -455,10 +455,8 @@ def record_contact(*, episode: Episode, on: dt.date, outcome: str, by: Membershi
     contact = Contact.objects.create(
         episode=episode, date=on, outcome=outcome, with_member=by, note=note.strip(), recorded_at=clock.now()
     )
-    if outcome == ContactOutcome.ATTENDED:  # the earliest attended contact, even if recorded late
-        Referral.objects.filter(pk=referral.pk).filter(
-            Q(first_contact_on__isnull=True) | Q(first_contact_on__gt=on)
-        ).update(first_contact_on=on)
+    if outcome == ContactOutcome.ATTENDED:
+        record_first_contact(referral, on)
     audit.record(
         by=by,
         action=AuditAction.CREATE,
@@ -467,6 +465,14 @@ def record_contact(*, episode: Episode, on: dt.date, outcome: str, by: Membershi
         detail={"episode": episode.pk, "outcome": outcome},
     )
     return contact
+
+
+def record_first_contact(referral: Referral, on: dt.date) -> None:
+    """Stop the first-contact clock at the earliest attended contact, even one recorded late.
+    Called inside the caller's transaction (a team's contact, or a community service's attendance)."""
+    Referral.objects.filter(pk=referral.pk).filter(
+        Q(first_contact_on__isnull=True) | Q(first_contact_on__gt=on)
+    ).update(first_contact_on=on)
 
 
 # --- telling people -----------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from concerto.access.permissions import Permission
 from concerto.access.policy import visible_patients
 from concerto.core import clock
 from concerto.core.errors import InvalidInput
+from concerto.core.spreadsheet import formula_safe
 from concerto.people.models import Patient
 from concerto.register import actions, selectors
 from concerto.register import rules as rules_module
@@ -61,12 +62,6 @@ def _decorate(rows: list[dict]) -> list[dict]:
     return rows
 
 
-def _cell(value) -> str:
-    """A CSV cell that a spreadsheet will not run as a formula."""
-    text = "" if value is None else str(value)
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def _csv(rows: list[dict], filename: str) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -74,7 +69,7 @@ def _csv(rows: list[dict], filename: str) -> HttpResponse:
     writer = csv.writer(response)
     writer.writerow([title for title, _ in CSV_COLUMNS])
     for row in rows:
-        writer.writerow([_cell(row[key]) for _, key in CSV_COLUMNS])
+        writer.writerow([formula_safe(row[key]) for _, key in CSV_COLUMNS])
     return response
 
 
