@@ -256,3 +256,34 @@ def test_a_monthly_series_moves_the_windows():
     icb = result[result.level == "icb"].set_index("period").numerator
     # May: only 2's BMI of 31 October 2025 is inside the window; June adds 1's BMI of 1 June.
     assert icb.to_dict() == {D(2026, 5, 1): 1, D(2026, 6, 1): 2}
+
+
+@pytest.mark.parametrize("kind", ["duckdb", "sqlite"])
+def test_each_indicator_alone_gives_its_rows_of_the_whole_suite(duckdb_result, kind):
+    """Run alone, an indicator works out the population for its own people only (one query reads
+    it); the figures must be the suite's, where the whole population is computed once."""
+    con = engines.from_tables(kind, hand_made())
+    try:
+        for key in sorted(EXPECTED):
+            alone = run_indicators(con, periods=[PERIOD], indicators=[key])
+            suite = duckdb_result[duckdb_result.indicator == key].reset_index(drop=True)
+            pd.testing.assert_frame_equal(alone, suite, obj=f"{key} on {kind}")
+    finally:
+        con.disconnect()
+
+
+@pytest.mark.parametrize("indicators", [None, ["phc_all_six"]], ids=["suite", "alone"])
+def test_a_second_current_registration_does_not_count_a_person_twice(indicators):
+    """A bad feed with two current registrations for person 1 (A1 and A2): counted once, at the
+    first practice code, whether the population is shared or worked out for one indicator."""
+    tables = hand_made()
+    extra = extract(registrations=[{"patient_id": 1, "practice_code": "A2", "start_date": D(2015, 1, 1)}])
+    tables["registrations"] = pa.concat_tables([tables["registrations"], extra["registrations"]])
+    con = engines.from_tables("duckdb", tables)
+    try:
+        result = run_indicators(con, periods=[PERIOD], indicators=indicators, breakdowns=False)
+    finally:
+        con.disconnect()
+    checks = result[result.indicator == "phc_all_six"].set_index(["level", "organisation"])
+    assert checks.loc[("icb", "Q1"), ["numerator", "denominator"]].tolist() == [1, 6]
+    assert checks.loc[("practice", "A1"), ["numerator", "denominator"]].tolist() == [1, 2]

@@ -135,11 +135,12 @@ class Cohort:
         *,
         materialise: Callable[[ibis.Table], ibis.Table],
         breakdowns: bool = True,
+        shared_population: bool = True,
     ):
         from concerto.register import rules
 
         self.t, self.period, self.materialise = tables, period, materialise
-        self.breakdowns = breakdowns
+        self.breakdowns, self.shared_population = breakdowns, shared_population
         self.rules = rules.load()
         self.end = lit(period.end)
 
@@ -163,13 +164,33 @@ class Cohort:
     @cached_property
     def population(self) -> ibis.Table:
         """Alive and registered on the reporting date, with their practice and breakdown groups."""
+        return self.materialise(self._population())
+
+    def population_of(self, units: ibis.Table) -> ibis.Table:
+        """The population's rows for the people in `units` (a table with `patient_id`). When only
+        one query reads the population, it is worked out for those people alone: a register-sized
+        indicator then never groups the whole list's registrations."""
+        if self.shared_population:
+            return self.population
+        return self._population(only=units.select("patient_id"))
+
+    def _population(self, *, only: ibis.Table | None = None) -> ibis.Table:
         end = self.end
         regs = self.t.registrations
         current = regs.filter((regs.start_date <= end) & (regs.end_date.isnull() | (regs.end_date >= end)))
-        # At most one current registration per patient (schema); min() keeps any bad feed to one row.
-        practice = current.group_by("patient_id").aggregate(practice_code=_.practice_code.min())
         p = self.t.patients
         alive = p.filter(p.date_of_death.isnull() | (p.date_of_death > end))
+        if only is not None:
+            current, alive = current.semi_join(only, "patient_id"), alive.semi_join(only, "patient_id")
+        # At most one current registration per patient (schema); min() keeps any bad feed to one row.
+        practice = current.group_by("patient_id").aggregate(practice_code=_.practice_code.min())
+        people = alive.select("patient_id", **self._groups(alive))
+        return people.inner_join(practice, "patient_id").select("patient_id", "practice_code", *BREAKDOWN_COLUMNS)
+
+    def _groups(self, alive: ibis.Table) -> dict[str, ibis.Expr]:
+        """The breakdown columns of each person (all "all" when no breakdowns are wanted)."""
+        if not self.breakdowns:
+            return {column: ibis.literal("all") for column in BREAKDOWN_COLUMNS}
         on = self.period.end
         born = alive.date_of_birth
         # Whole years on the reporting date, the same on every engine (no interval arithmetic).
@@ -177,50 +198,55 @@ class Cohort:
         age = (on.year - born.year()) - before_birthday.ifelse(1, 0)  # PostgreSQL cannot cast booleans
         band = ibis.cases(*[(age >= lower, label) for lower, label in reversed(AGE_BANDS[1:])], else_=AGE_BANDS[0][1])
         quintile = ((alive.imd_decile.cast("int64") + 1) // 2).cast("string")
-        people = alive.select(
-            patient_id=alive.patient_id,
-            imd_quintile=quintile.fill_null("unknown"),
-            ethnic_group=alive.ethnic_group.fill_null("not_stated"),
-            age_band=band,
-            sex=alive.sex.fill_null("U"),
-        )
-        joined = people.inner_join(practice, "patient_id")
-        if not self.breakdowns:  # fewer columns to store: the figures need only the practice
-            joined = joined.mutate(**{column: ibis.literal("all") for column in BREAKDOWN_COLUMNS})
-        return self.materialise(joined.select("patient_id", "practice_code", *BREAKDOWN_COLUMNS))
+        return {
+            "imd_quintile": quintile.fill_null("unknown"),
+            "ethnic_group": alive.ethnic_group.fill_null("not_stated"),
+            "age_band": band,
+            "sex": alive.sex.fill_null("U"),
+        }
+
+    def latest(self, names: list[str], *, months: int | None = None, of: ibis.Table | None = None) -> ibis.Table:
+        """Each person's latest coded event date for each concept in `names` (a column each, null
+        when there is none), in one pass over the events; `months` and `of` (a table with
+        `patient_id`) narrow the events as in `events`."""
+        events = self.t.clinical_events
+        condition = events.date <= self.end
+        if months is not None:
+            condition &= events.date > lit(self.period.months_before_end(months))
+        rows = events.filter(condition)
+        if of is not None:
+            rows = rows.semi_join(of, "patient_id")
+        codes = self.t.concept_codes
+        coded = rows.inner_join(codes.filter(codes.concept.isin(names)), "code")  # a code may be in several
+        return coded.group_by("patient_id").aggregate(**{n: coded.date.max(where=coded.concept == n) for n in names})
 
     @cached_property
     def register(self) -> ibis.Table:
         """The SMI register on the reporting date (QOF rule, docs/register.md), with `by_diagnosis`."""
-        diagnosed = latest_per_patient(self.events("diagnosis"), name="diagnosed")
-        remission = latest_per_patient(self.events("remission"), name="remission")
+        coded = self.latest(["diagnosis", "remission", "lithium_stopped"])
         lithium = latest_per_patient(self.events("lithium", months=6, table="medications"), name="lithium")
-        stopped = latest_per_patient(self.events("lithium_stopped"), name="stopped")
-        candidates = diagnosed.select("patient_id").union(lithium.select("patient_id"), distinct=True)
-        rows = candidates
-        for found in (diagnosed, remission, lithium, stopped):
-            rows = attach(rows, found)
-        by_diagnosis = rows.diagnosed.notnull() & (rows.remission.isnull() | (rows.remission <= rows.diagnosed))
-        by_lithium = rows.lithium.notnull() & (rows.stopped.isnull() | (rows.stopped < rows.lithium))
+        diagnosed = coded.filter(coded.diagnosis.notnull()).select("patient_id")
+        rows = attach(attach(diagnosed.union(lithium.select("patient_id"), distinct=True), coded), lithium)
+        by_diagnosis = rows.diagnosis.notnull() & (rows.remission.isnull() | (rows.remission <= rows.diagnosis))
+        by_lithium = rows.lithium.notnull() & (rows.lithium_stopped.isnull() | (rows.lithium_stopped < rows.lithium))
         on = rows.filter(by_diagnosis | by_lithium).select(
-            "patient_id", by_diagnosis=by_diagnosis.ifelse(1, 0), diagnosed=rows.diagnosed
+            "patient_id", by_diagnosis=by_diagnosis.ifelse(1, 0), diagnosed=rows.diagnosis
         )
-        population = self.population.select("patient_id")
-        return self.materialise(on.inner_join(population, "patient_id"))
+        # Not joined to the population here: `run` joins every indicator's units to it, so the
+        # register of the figures is always of people alive and registered on the reporting date.
+        return self.materialise(on)
 
     @cached_property
     def checks(self) -> ibis.Table:
         """Per person on the register: a 0/1 column per check element recorded in the window,
         and `all_six`."""
-        months = self.rules.window_months
         register = self.register.select("patient_id")
-        rows = register
-        for element in self.rules.elements:
-            done = self.events(f"element:{element.key}", months=months).select("patient_id").distinct()
-            done = done.mutate(**{element.key: ibis.literal(1, "int64")})
-            rows = attach(rows, done)
         keys = [e.key for e in self.rules.elements]
-        filled = rows.select("patient_id", **{k: rows[k].fill_null(0) for k in keys})
+        names = [f"element:{k}" for k in keys]
+        rows = attach(register, self.latest(names, months=self.rules.window_months, of=register))
+        filled = rows.select(
+            "patient_id", **{k: rows[n].notnull().ifelse(1, 0).cast("int64") for k, n in zip(keys, names, strict=True)}
+        )
         all_six = ibis.literal(1, "int64")
         for k in keys:
             all_six = all_six * filled[k]

@@ -103,11 +103,17 @@ def period_cells(
 ) -> pd.DataFrame:
     """Every chosen indicator's units added up by cell, for one period (by practice alone when
     no breakdowns are wanted: far fewer cells)."""
-    cohort = Cohort(tables, period, materialise=lambda expr: engines.materialise(con, expr), breakdowns=breakdowns)
     # Indicators that share their units (the three waits) are computed once.
     by_compute: dict[object, list[str]] = {}
     for indicator in chosen:
         by_compute.setdefault(indicator.compute, []).append(indicator.key)
+    cohort = Cohort(
+        tables,
+        period,
+        materialise=lambda expr: engines.materialise(con, expr),
+        breakdowns=breakdowns,
+        shared_population=len(by_compute) > 1,
+    )
     parts = [(keys, _cells(cohort, compute)) for compute, keys in by_compute.items()]
     with engines.quiet():
         if con.name == "pyspark":
@@ -145,7 +151,7 @@ def _cells(cohort: Cohort, compute) -> ibis.Table:
         measure2=_.measure2.cast("int64"),
     )
     units = units.filter((units.numerator != 0) | (units.denominator != 0))
-    joined = units.inner_join(cohort.population, "patient_id")
+    joined = units.inner_join(cohort.population_of(units), "patient_id")
     return joined.group_by(CELL).aggregate(
         numerator=joined.numerator.sum().cast("int64"),
         denominator=joined.denominator.sum().cast("int64"),
