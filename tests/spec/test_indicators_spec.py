@@ -25,6 +25,7 @@ import pytest
 from concerto.analytics import engines
 from concerto.analytics.catalogue import INDICATORS
 from concerto.analytics.cohorts import concepts
+from concerto.analytics.disclosure import protect
 from concerto.analytics.run import run_indicators
 from tests.spec.extracts import ORGANISATIONS, extract
 
@@ -287,3 +288,40 @@ def test_a_second_current_registration_does_not_count_a_person_twice(indicators)
     checks = result[result.indicator == "phc_all_six"].set_index(["level", "organisation"])
     assert checks.loc[("icb", "Q1"), ["numerator", "denominator"]].tolist() == [1, 6]
     assert checks.loc[("practice", "A1"), ["numerator", "denominator"]].tolist() == [1, 2]
+
+
+@pytest.mark.parametrize("kind", ["duckdb", "sqlite"])
+def test_the_people_behind_contacts_are_counted_and_gate_publication(kind):
+    """Eight more key-worker contacts for person 1: 12 contacts, but only 2 people. Disclosure
+    control must see the 2 people, so the contact counts are withheld, not published as 10."""
+    tables = hand_made()
+    more = extract(
+        organisations=[],
+        contacts=[
+            {"contact_id": 100 + i, "episode_id": 1, "patient_id": 1, "date": D(2026, 9, 1 + i)}
+            | {"outcome": "attended", "staff_id": 100}
+            for i in range(8)
+        ],
+    )
+    tables["contacts"] = pa.concat_tables([tables["contacts"], more["contacts"]])
+    con = engines.from_tables(kind, tables)
+    try:
+        result = run_indicators(con, periods=[PERIOD], indicators=["continuity_key_worker", "phc_all_six"])
+    finally:
+        con.disconnect()
+    icb = result[(result.level == "icb") & (result.breakdown == "all")].set_index("indicator")
+    columns = ["numerator", "denominator", "people", "numerator_people"]
+    assert icb.loc["continuity_key_worker", columns].tolist() == [11, 12, 2, 2]
+    assert icb.loc["phc_all_six", columns].tolist() == [1, 6, 6, 1]  # units are people
+    parents = {o["code"]: o["parent_code"] for o in ORGANISATIONS if o["parent_code"]}
+    published = protect(result, units={k: i.unit for k, i in INDICATORS.items()}, parents=parents)
+    assert "people" not in published and "numerator_people" not in published
+    contacts = published[(published.indicator == "continuity_key_worker") & (published.level == "icb")]
+    assert contacts.numerator.isna().all() and contacts.denominator.isna().all() and contacts.value.isna().all()
+
+
+def test_referral_waits_count_the_people_as_well_as_the_referrals(duckdb_result):
+    icb = duckdb_result[(duckdb_result.level == "icb") & (duckdb_result.breakdown == "all")].set_index("indicator")
+    # Three CMHT referrals assessed (people 1, 2 and 4); two EIP referrals treated (1 on time).
+    assert icb.loc["wait_assessment_median", ["denominator", "people"]].tolist() == [3, 3]
+    assert icb.loc["eip_two_weeks", ["numerator", "denominator", "people", "numerator_people"]].tolist() == [1, 2, 2, 1]

@@ -195,3 +195,17 @@ def test_protected_results_never_show_small_counts_and_no_single_cell_can_be_rec
             for (breakdown, group), part in children.groupby(["breakdown", "group"]):
                 if _published(out, parent, breakdown, group)[column] is not pd.NA:
                     assert part[column].isna().sum() != 1
+
+
+def test_the_people_behind_the_units_gate_publication_and_are_not_published():
+    """Contacts or referrals: 20 contacts of 3 people are withheld; 9 numerator contacts of 2
+    people are withheld while their 40 contacts of 30 people are published."""
+    few = _row("P1", "practice", 9, 20) | {"people": 3, "numerator_people": 3}
+    many = _row("P2", "practice", 9, 40) | {"people": 30, "numerator_people": 2}
+    plenty = _row("P3", "practice", 20, 40) | {"people": 30, "numerator_people": 12}
+    out = protect(pd.DataFrame([few, many, plenty]), units=UNITS)
+    assert "people" not in out and "numerator_people" not in out
+    p1, p2, p3 = (_published(out, org) for org in ("P1", "P2", "P3"))
+    assert p1.numerator is pd.NA and p1.denominator is pd.NA and p1.value is None
+    assert p2.numerator is pd.NA and p2.denominator == 40 and p2.value is None
+    assert (p3.numerator, p3.denominator, p3.value) == (20, 40, 50.0)

@@ -5,7 +5,9 @@ Every aggregate that leaves the app or is shown to a non-clinical role goes thro
 
 1. **Primary suppression**: a count from 1 to 7 is not published. A true zero is published: it
    identifies nobody and hiding it would hide real gaps in care (e.g. no one treated within the
-   standard), which is how NHS England's statistics treat zero.
+   standard), which is how NHS England's statistics treat zero. Where the units are not people
+   (referrals, contacts), the count of *people* behind them decides too: eight contacts of one
+   person are withheld like one person (`people`, `numerator_people` from `run_indicators`).
 2. **Rounding**: every other count is rounded to the nearest 5 (8 → 10, 12 → 10, 13 → 15).
 3. **Rates come from published counts**: a percentage is recomputed from the rounded numerator and
    denominator, never from the true ones, and is withheld when either is withheld. A count of a
@@ -29,6 +31,8 @@ import pandas as pd
 SUPPRESS_AT_MOST = 7
 ROUND_TO = 5
 COUNTS = ("numerator", "denominator")
+# Count → the column of the number of people behind it, when its units may not be people.
+PEOPLE = {"denominator": "people", "numerator": "numerator_people"}
 # Indicators whose value is the numerator over the denominator, times this scale.
 RATE_SCALE = {"%": 100.0}
 
@@ -42,6 +46,10 @@ def publish_count(count: int | None) -> int | None:
     if 1 <= count <= SUPPRESS_AT_MOST:
         return None
     return (count + ROUND_TO // 2) // ROUND_TO * ROUND_TO  # no ties: an integer is never x.5 fives
+
+
+def _small(counts: np.ndarray) -> np.ndarray:
+    return (counts >= 1) & (counts <= SUPPRESS_AT_MOST)
 
 
 def _families(results: pd.DataFrame, parents: Mapping[str, str]) -> pd.DataFrame:
@@ -70,7 +78,11 @@ def _families(results: pd.DataFrame, parents: Mapping[str, str]) -> pd.DataFrame
 def _withheld(results: pd.DataFrame, parents: Mapping[str, str]) -> dict[str, np.ndarray]:
     """Which numerators and denominators to withhold: primary, then secondary to a fixed point."""
     true = {c: results[c].to_numpy(dtype="int64") for c in COUNTS}
-    hide = {c: (true[c] >= 1) & (true[c] <= SUPPRESS_AT_MOST) for c in COUNTS}
+    hide = {c: _small(true[c]) for c in COUNTS}
+    # The people behind the units (absent: the units are people, so the counts themselves).
+    for column, people in PEOPLE.items():
+        if people in results:
+            hide[column] |= _small(results[people].to_numpy(dtype="int64"))
     edges = _families(results, parents)
     while True:
         hide["numerator"] |= hide["denominator"]  # a subset of a withheld group is withheld
@@ -106,10 +118,11 @@ def protect(
     `units` maps indicator key to its unit ("%", "days", "count", "index"); `parents` maps an
     organisation code to its parent's (practice → PCN, PCN → ICB) so that organisations that add up
     to their parent are protected together. Withheld counts and values are missing (pd.NA / None).
+    The people counts are used, not published.
     """
     results = results.reset_index(drop=True)
     hide = _withheld(results, parents or {})
-    published = results.copy()
+    published = results.drop(columns=[c for c in PEOPLE.values() if c in results])
     for column in COUNTS:
         rounded = (results[column].to_numpy(dtype="int64") + ROUND_TO // 2) // ROUND_TO * ROUND_TO
         published[column] = pd.array(np.where(hide[column], 0, rounded), dtype="Int64")

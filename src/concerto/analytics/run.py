@@ -23,7 +23,12 @@ from concerto.analytics.catalogue import INDICATORS, Indicator
 from concerto.analytics.cohorts import BREAKDOWN_COLUMNS, Cohort, Period, Tables
 from concerto.core.errors import InvalidInput
 
-COLUMNS = ["indicator", "period", "level", "organisation", "breakdown", "group", "numerator", "denominator", "value"]
+# The people behind each figure's units (units may be referrals or contacts): what disclosure
+# control gates on (`disclosure.protect`), never published themselves.
+PEOPLE = ["people", "numerator_people"]
+PUBLISHED = ["indicator", "period", "level", "organisation", "breakdown", "group", "numerator", "denominator", "value"]
+COLUMNS = [*PUBLISHED, *PEOPLE]
+SUMMED = ["numerator", "denominator", "units", *PEOPLE]
 LEVELS = ("practice", "pcn", "icb")
 # Breakdown name → cell column.
 BREAKDOWNS = {"imd_quintile": "imd_quintile", "ethnicity": "ethnic_group", "age_band": "age_band", "sex": "sex"}
@@ -114,7 +119,7 @@ def period_cells(
         breakdowns=breakdowns,
         shared_population=len(by_compute) > 1,
     )
-    parts = [(keys, _cells(cohort, compute)) for compute, keys in by_compute.items()]
+    parts = [(keys, indicator_cells(cohort, compute)) for compute, keys in by_compute.items()]
     with engines.quiet():
         if con.name == "pyspark":
             # One query, compiled part by part (Ibis compiles one huge union slowly): Spark then
@@ -131,14 +136,14 @@ def period_cells(
         frame.assign(indicator=key) for (keys, _cells_), frame in zip(parts, frames, strict=True) for key in keys
     ]
     frame = pd.concat(labelled, ignore_index=True)
-    for column in ("numerator", "denominator", "units", "measure", "measure2"):
+    for column in (*SUMMED, "measure", "measure2"):
         frame[column] = frame[column].fillna(0).astype("int64")
     for column in ("practice_code", *BREAKDOWN_COLUMNS):
         frame[column] = frame[column].astype(str)
     return frame
 
 
-def _cells(cohort: Cohort, compute) -> ibis.Table:
+def indicator_cells(cohort: Cohort, compute) -> ibis.Table:
     """One indicator's units added up by practice, breakdown cell and measure."""
     units = compute(cohort)
     defaults = {"measure": 0, "measure2": 0, "denominator": 1}
@@ -152,10 +157,19 @@ def _cells(cohort: Cohort, compute) -> ibis.Table:
     )
     units = units.filter((units.numerator != 0) | (units.denominator != 0))
     joined = units.inner_join(cohort.population_of(units), "patient_id")
+    # Each person is counted once, on one of their units (one that counts in the numerator if
+    # any does), so the people behind the units add up across cells as the units do.
+    person = ibis.window(
+        group_by=joined.patient_id, order_by=[joined.numerator.desc(), joined.measure, joined.measure2]
+    )
+    first = ibis.row_number().over(person) == 0
+    joined = joined.mutate(person=first.ifelse(1, 0), numerator_person=(first & (joined.numerator > 0)).ifelse(1, 0))
     return joined.group_by(CELL).aggregate(
         numerator=joined.numerator.sum().cast("int64"),
         denominator=joined.denominator.sum().cast("int64"),
         units=joined.count().cast("int64"),
+        people=joined.person.sum().cast("int64"),
+        numerator_people=joined.numerator_person.sum().cast("int64"),
     )
 
 
@@ -183,7 +197,7 @@ def figures(
     kinds = {"all": None, **(BREAKDOWNS if breakdowns else {})}
     # Every (level, breakdown) view of the cells stacked into one frame, so each step below is
     # one grouped operation rather than fifteen (keys as categories: much faster to group).
-    values = cube[["indicator", "period", "measure", "measure2", "numerator", "denominator", "units"]]
+    values = cube[["indicator", "period", "measure", "measure2", *SUMMED]]
     views = [
         values.assign(
             level=level,
@@ -199,11 +213,7 @@ def figures(
         if column in stacked:
             stacked[column] = stacked[column].astype("category")
     sums = (
-        stacked.groupby([*GROUP, "measure", "measure2"], observed=True, sort=False)[
-            ["numerator", "denominator", "units"]
-        ]
-        .sum()
-        .reset_index()
+        stacked.groupby([*GROUP, "measure", "measure2"], observed=True, sort=False)[SUMMED].sum().reset_index()
         if views
         else stacked
     )
@@ -215,8 +225,8 @@ def figures(
     result = result.sort_values(
         ["indicator", "period", "level", "organisation", "breakdown", "group"], ignore_index=True
     )
-    result["numerator"] = result["numerator"].astype("int64")
-    result["denominator"] = result["denominator"].astype("int64")
+    for column in ("numerator", "denominator", *PEOPLE):
+        result[column] = result[column].astype("int64")
     result["value"] = result["value"].astype(object).where(result["value"].notna(), None)
     return result
 
@@ -228,8 +238,8 @@ def _statistics(sums: pd.DataFrame, chosen: list[Indicator]) -> pd.DataFrame:
     """One figure per (indicator, period, organisation, group) from its cells, vectorised."""
     by_key = {i.key: i for i in chosen}
     if sums.empty:  # nobody in any unit of any indicator
-        return pd.DataFrame(columns=[*GROUP, "numerator", "denominator", "value"])
-    totals = sums.groupby(GROUP, as_index=False, sort=False, observed=True)[["numerator", "denominator", "units"]].sum()
+        return pd.DataFrame(columns=[*GROUP, "numerator", "denominator", *PEOPLE, "value"])
+    totals = sums.groupby(GROUP, as_index=False, sort=False, observed=True)[SUMMED].sum()
     kind = totals.indicator.map(lambda k: by_key[k].statistic)
     scale = totals.indicator.map(lambda k: 100.0 if by_key[k].unit == "%" else 1.0).astype(float)
     value = pd.Series(np.nan, index=totals.index)
@@ -239,6 +249,7 @@ def _statistics(sums: pd.DataFrame, chosen: list[Indicator]) -> pd.DataFrame:
     measured = totals.indicator.map(lambda k: by_key[k].statistic not in {"proportion", "count"})
     totals.loc[measured, "numerator"] = totals.loc[measured, "units"]  # the number of units measured
     totals.loc[measured, "denominator"] = totals.loc[measured, "units"]
+    totals.loc[measured, "numerator_people"] = totals.loc[measured, "people"]
     for statistic_kind, compute in (
         ("median", lambda f: _quantiles(f, 0.5)),
         ("p90", lambda f: _quantiles(f, 0.9)),

@@ -28,7 +28,7 @@ from django.conf import settings
 
 from concerto.analytics import disclosure, engines, run
 from concerto.analytics.catalogue import INDICATORS
-from concerto.analytics.run import COLUMNS
+from concerto.analytics.run import PUBLISHED
 
 logger = logging.getLogger(__name__)
 
@@ -166,7 +166,7 @@ def load(
     stored = [m for m in months if _path(m).exists()]
     frames = [_read(_path(m)) for m in stored]
     times = [at for m in stored if (at := _computed_at(_path(m))) is not None]
-    results = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
+    results = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=PUBLISHED)
     return Snapshot(results, min(times) if times else None, stale if background else [])
 
 
