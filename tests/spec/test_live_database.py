@@ -46,3 +46,19 @@ def test_the_live_database_leaves_the_apps_connection_as_it_found_it(make, unive
     run_indicators(engines.live_database(), periods=[ON], indicators=["smi_register"])
     # Still inside the test's transaction (nothing committed) and LIKE still ignores case.
     assert Patient.objects.filter(given_name__icontains="aLiCe").exists()
+
+
+def test_a_live_connection_is_not_kept_once_a_run_is_done(make, universe):
+    """The dashboards open a live connection per computation: nothing may hold on to it after."""
+    import gc
+    import weakref
+
+    make((SCHIZOPHRENIA, dt.date(2020, 1, 1)))
+    con = engines.live_database()
+    first = run_indicators(con, periods=[ON], indicators=["smi_register"])
+    again = run_indicators(con, periods=[ON], indicators=["smi_register"])  # a connection is reusable
+    assert first.equals(again)
+    gone = weakref.ref(con)
+    del con
+    gc.collect()
+    assert gone() is None

@@ -121,20 +121,22 @@ def live_database() -> BaseBackend:
         con = ibis.postgres.from_connection(connection.connection)
     else:  # pragma: no cover - settings allow only these two
         raise InvalidInput(f"analytics cannot run on {connection.vendor}")
-    _QUERIES[id(con)] = (con, live.queries(connection.vendor))
+    # Kept on the connection itself, so it goes when the connection does (a registry keyed by
+    # connection would hold every connection a long-running web process ever made).
+    setattr(con, _QUERIES, live.queries(connection.vendor))
     return con
 
 
-# Connection → extract table name → SQL, for connections whose tables are queries (live database).
-_QUERIES: dict[int, tuple[BaseBackend, dict[str, str]]] = {}
+# The attribute of a connection whose tables are queries (the live database): name → SQL.
+_QUERIES = "_concerto_extract_queries"
 
 
 def table(con: BaseBackend, name: str) -> ibis.Table:
     """Extract table `name` on `con`."""
-    mapped = _QUERIES.get(id(con))
-    if mapped is not None and mapped[0] is con:
+    queries = getattr(con, _QUERIES, None)
+    if queries is not None:
         schema = ibis.Schema.from_pyarrow(_plain_schema(SCHEMA[name]))
-        return con.sql(mapped[1][name], schema=schema)
+        return con.sql(queries[name], schema=schema)
     return con.table(name)
 
 
