@@ -180,6 +180,7 @@ def test_the_indicator_page_has_a_chart_and_a_table_of_the_same_figures(universe
     assert specials[-1].startswith("beyond a limit") and specials[-1].endswith("(high)")
     assert {"table-breakdown-sex", "table-organisations"} <= set(_tables(response))
     assert [row[0] for row in _tables(response)["table-breakdown-sex"][1:]] == ["Female", "Male"]
+    assert '<caption class="nhsuk-table__caption">By sex</caption>' in html
     compared = json.loads(
         re.search(r'<script id="comparison-spec" type="application/json">(.*?)</script>', html, re.S)[1]
     )

@@ -47,3 +47,14 @@ def test_a_period_reports_as_at_the_last_day_of_its_month(day, end, year_before)
     assert period.month == day.replace(day=1)
     assert period.end == end
     assert period.months_before_end(12) == year_before
+
+
+def test_breakdown_captions_keep_an_acronym_in_capitals():
+    from concerto.analytics.tables import breakdown_caption
+
+    assert [breakdown_caption(k) for k in ("imd_quintile", "ethnicity", "age_band", "sex")] == [
+        "By IMD quintile",
+        "By ethnicity",
+        "By age band",
+        "By sex",
+    ]

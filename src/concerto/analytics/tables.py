@@ -192,6 +192,12 @@ def monthly(rows: pd.DataFrame, indicator, chart: XmR | None) -> Table:
     return table
 
 
+def breakdown_caption(key: str) -> str:
+    """ "By IMD quintile", "By age band": lower case, but an acronym keeps its capitals."""
+    title = BREAKDOWNS[key]
+    return f"By {title if title.split()[0].isupper() else title.lower()}"
+
+
 def breakdowns(published: Published, indicator, place: Place) -> list[Table]:
     """The latest month by IMD quintile, ethnicity, age band and sex."""
     r = published.results
@@ -201,7 +207,7 @@ def breakdowns(published: Published, indicator, place: Place) -> list[Table]:
         rows = latest[latest.breakdown == key].sort_values("group")
         table = Table(
             f"breakdown-{key}",
-            f"By {title.lower()}",
+            breakdown_caption(key),
             [
                 (title, False),
                 ("Numerator", True),
