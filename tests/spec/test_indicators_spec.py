@@ -235,6 +235,11 @@ def test_sqlite_agrees_exactly(duckdb_result):
 @pytest.mark.slow
 def test_spark_agrees_exactly(duckdb_result, spark):
     pd.testing.assert_frame_equal(run_on("spark", spark), duckdb_result)
+    # One indicator alone: its population worked out for its own people only, as on DuckDB.
+    con = engines.from_tables("spark", hand_made(), session=spark)
+    alone = run_indicators(con, periods=[PERIOD], indicators=["phc_all_six"])
+    suite = duckdb_result[duckdb_result.indicator == "phc_all_six"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(alone, suite)
 
 
 def test_breakdowns_and_levels_add_up(duckdb_result):
