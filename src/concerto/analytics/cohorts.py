@@ -103,7 +103,7 @@ class Tables:
             if name == "concept_codes":
                 from concerto.analytics import engines
 
-                self._cache[name] = engines.add_table(self.con, name, concept_table())
+                self._cache[name] = engines.add_table(self.con, name, concept_table(), index=("code", "concept"))
             else:
                 self._cache[name] = self.lookup(self.con, name)
         return self._cache[name]
