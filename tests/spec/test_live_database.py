@@ -73,7 +73,7 @@ def test_sqlite_lookups_are_indexed_so_semi_joins_do_not_scan_per_row():
     con = engines.from_tables("sqlite", extract())
     try:
         cohort = Cohort(Tables(con, engines.table), Period.of(ON), materialise=lambda e: engines.materialise(con, e))
-        cohort.register  # the code sets and a materialised cohort
+        assert cohort.register.columns  # builds the code sets and a materialised cohort
         indexes = {r[0] for r in con.con.execute("SELECT tbl_name FROM sqlite_temp_master WHERE type = 'index'")}
         tables = {r[0] for r in con.con.execute("SELECT name FROM sqlite_temp_master WHERE type = 'table'")}
         assert tables and tables <= indexes  # the code set table and the register, each indexed
