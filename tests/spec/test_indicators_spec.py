@@ -240,6 +240,7 @@ def test_spark_agrees_exactly(duckdb_result, spark):
     alone = run_indicators(con, periods=[PERIOD], indicators=["phc_all_six"])
     suite = duckdb_result[duckdb_result.indicator == "phc_all_six"].reset_index(drop=True)
     pd.testing.assert_frame_equal(alone, suite)
+    assert not [t.name for t in spark.catalog.listTables() if t.name.startswith("concerto_tmp_")]
 
 
 def test_breakdowns_and_levels_add_up(duckdb_result):
@@ -330,3 +331,33 @@ def test_referral_waits_count_the_people_as_well_as_the_referrals(duckdb_result)
     # Three CMHT referrals assessed (people 1, 2 and 4); two EIP referrals treated (1 on time).
     assert icb.loc["wait_assessment_median", ["denominator", "people"]].tolist() == [3, 3]
     assert icb.loc["eip_two_weeks", ["numerator", "denominator", "people", "numerator_people"]].tolist() == [1, 2, 2, 1]
+
+
+@pytest.mark.parametrize("kind", ["duckdb", "sqlite"])
+def test_a_monthly_series_keeps_no_months_cohorts(kind):
+    """Each month's materialised cohorts are dropped once its figures are fetched, not at the end
+    of the series (at ICB scale a month's population alone is 1.5 million rows)."""
+    con = engines.from_tables(kind, hand_made())
+
+    def temporary_tables() -> list:
+        if kind == "duckdb":
+            return con.con.sql("SELECT table_name FROM duckdb_tables() WHERE temporary").fetchall()
+        code_sets = "name LIKE 'concept_codes%'"  # reference data, kept for the whole run
+        return con.con.execute(
+            f"SELECT name FROM sqlite_temp_master WHERE type = 'table' AND NOT {code_sets}"
+        ).fetchall()
+
+    left_after_each_month = []
+    try:
+        months = [D(2026, m, 1) for m in (7, 8, 9)]
+        result = run_indicators(
+            con,
+            periods=months,
+            indicators=["phc_all_six", "smi_register"],
+            progress=lambda _month: left_after_each_month.append(temporary_tables()),
+        )
+        assert set(result.period) == set(months)
+        assert left_after_each_month == [[], [], []]
+        assert temporary_tables() == []
+    finally:
+        con.disconnect()

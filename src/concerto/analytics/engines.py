@@ -182,8 +182,25 @@ def add_table(con: BaseBackend, prefix: str, data: pa.Table, *, index: tuple[str
 _TEMPORARY: dict[int, list[str]] = {}
 
 
+# Cohorts materialised on a connection, dropped by `discard` once a period's figures are fetched.
+_MATERIALISED: dict[int, list[str]] = {}
+
+
+def discard(con: BaseBackend) -> None:
+    """Drop the cohorts `materialise` made on `con` (a period's population alone is 1.5 million rows
+    at ICB scale: a monthly series would otherwise hold every month's)."""
+    for name in _MATERIALISED.pop(id(con), []):
+        if con.name == "pyspark":
+            con._session.catalog.dropTempView(name)
+        elif con.name == "sqlite":
+            con.con.execute(f'DROP TABLE IF EXISTS temp."{name}"')
+        else:
+            con.raw_sql(f"DROP TABLE IF EXISTS {name}")
+
+
 def release(con: BaseBackend) -> None:
     """Drop the temporary tables this module made on `con`."""
+    discard(con)
     names = _TEMPORARY.pop(id(con), [])
     if con.name == "sqlite":
         for name in names:
@@ -202,6 +219,7 @@ def materialise(con: BaseBackend, expr: ibis.Table) -> ibis.Table:
         # A view, not CACHE TABLE: each eager cache is a Spark job of its own, and one job per
         # period (the final query) is what keeps Spark quick at small and large scale alike.
         con.raw_sql(f"CREATE OR REPLACE TEMP VIEW {name} AS {sql}")
+        _MATERIALISED.setdefault(id(con), []).append(name)
         return con.table(name)
     if con.name == "postgres":
         # The live database's cohorts are small: recomputing beats creating tables there.
@@ -213,11 +231,12 @@ def materialise(con: BaseBackend, expr: ibis.Table) -> ibis.Table:
         con.raw_sql(f'INSERT INTO "{name}" {sql}')
         if "patient_id" in expr.columns:  # later queries join and semi-join (EXISTS) on it
             con.raw_sql(f'CREATE INDEX temp."{name}_patient" ON "{name}" ("patient_id")')
-        _TEMPORARY.setdefault(id(con), []).append(name)
+        _MATERIALISED.setdefault(id(con), []).append(name)
         # Not con.table(): Ibis's SQLite schema lookup commits, which would end the caller's
         # transaction when this is Django's connection.
         return con.sql(f'SELECT * FROM temp."{name}"', schema=expr.schema())  # noqa: S608
     con.raw_sql(f"CREATE TEMP TABLE {name} AS {sql}")
+    _MATERIALISED.setdefault(id(con), []).append(name)
     return con.table(name)
 
 

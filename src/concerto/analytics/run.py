@@ -132,6 +132,7 @@ def period_cells(
             frames = [whole[whole.part == i].drop(columns="part") for i in range(len(parts))]
         else:
             frames = [cells.to_pandas() for _keys, cells in parts]
+    engines.discard(con)  # this period's cohorts: the next period makes its own
     labelled = [
         frame.assign(indicator=key) for (keys, _cells_), frame in zip(parts, frames, strict=True) for key in keys
     ]
