@@ -149,13 +149,17 @@ class Cohort:
         reporting date and (with `months`) after the same date that many months earlier. Codes
         are joined from a small table rather than listed in the SQL: thousands of literals cost
         more to compile than the query costs to run."""
-        rows = getattr(self.t, table)
+        codes = self.t.concept_codes
+        wanted = codes.filter(codes.concept == concept).select("code")
+        return self._dated(getattr(self.t, table), months).semi_join(wanted, "code")
+
+    def _dated(self, rows: ibis.Table, months: int | None) -> ibis.Table:
+        """`rows` dated on or before the reporting date and (with `months`) after the same date
+        that many months earlier."""
         condition = rows.date <= self.end
         if months is not None:
             condition &= rows.date > lit(self.period.months_before_end(months))
-        codes = self.t.concept_codes
-        wanted = codes.filter(codes.concept == concept).select("code")
-        return rows.filter(condition).semi_join(wanted, "code")
+        return rows.filter(condition)
 
     def within(self, column: ibis.Expr, months: int) -> ibis.Expr:
         """`column` falls in the `months` up to and including the reporting date."""
@@ -209,11 +213,7 @@ class Cohort:
         """Each person's latest coded event date for each concept in `names` (a column each, null
         when there is none), in one pass over the events; `months` and `of` (a table with
         `patient_id`) narrow the events as in `events`."""
-        events = self.t.clinical_events
-        condition = events.date <= self.end
-        if months is not None:
-            condition &= events.date > lit(self.period.months_before_end(months))
-        rows = events.filter(condition)
+        rows = self._dated(self.t.clinical_events, months)
         if of is not None:
             rows = rows.semi_join(of, "patient_id")
         codes = self.t.concept_codes

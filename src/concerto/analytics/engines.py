@@ -189,26 +189,29 @@ _MATERIALISED: dict[int, list[str]] = {}
 def discard(con: BaseBackend) -> None:
     """Drop the cohorts `materialise` made on `con` (a period's population alone is 1.5 million rows
     at ICB scale: a monthly series would otherwise hold every month's)."""
-    for name in _MATERIALISED.pop(id(con), []):
-        if con.name == "pyspark":
-            con._session.catalog.dropTempView(name)
-        elif con.name == "sqlite":
-            con.con.execute(f'DROP TABLE IF EXISTS temp."{name}"')
-        else:
-            con.raw_sql(f"DROP TABLE IF EXISTS {name}")
+    _drop(con, _MATERIALISED.pop(id(con), []))
 
 
 def release(con: BaseBackend) -> None:
     """Drop the temporary tables this module made on `con`."""
     discard(con)
-    names = _TEMPORARY.pop(id(con), [])
-    if con.name == "sqlite":
+    _drop(con, _TEMPORARY.pop(id(con), []))
+
+
+def _drop(con: BaseBackend, names: list[str]) -> None:
+    if con.name == "pyspark":
+        for name in names:
+            con._session.catalog.dropTempView(name)
+    elif con.name == "sqlite":
         for name in names:
             con.con.execute(f'DROP TABLE IF EXISTS temp."{name}"')
     elif con.name == "postgres":
         with con.con.cursor() as cursor:
             for name in names:
                 cursor.execute(f'DROP TABLE IF EXISTS "{name}"')
+    else:
+        for name in names:
+            con.raw_sql(f"DROP TABLE IF EXISTS {name}")
 
 
 def materialise(con: BaseBackend, expr: ibis.Table) -> ibis.Table:

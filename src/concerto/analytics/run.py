@@ -18,14 +18,14 @@ import pandas as pd
 from ibis import _
 from ibis.backends import BaseBackend
 
-from concerto.analytics import engines
+from concerto.analytics import disclosure, engines
 from concerto.analytics.catalogue import INDICATORS, Indicator
 from concerto.analytics.cohorts import BREAKDOWN_COLUMNS, Cohort, Period, Tables
 from concerto.core.errors import InvalidInput
 
 # The people behind each figure's units (units may be referrals or contacts): what disclosure
-# control gates on (`disclosure.protect`), never published themselves.
-PEOPLE = ["people", "numerator_people"]
+# control gates on, named there (`disclosure.PEOPLE`), never published themselves.
+PEOPLE = [disclosure.PEOPLE["denominator"], disclosure.PEOPLE["numerator"]]
 PUBLISHED = ["indicator", "period", "level", "organisation", "breakdown", "group", "numerator", "denominator", "value"]
 COLUMNS = [*PUBLISHED, *PEOPLE]
 SUMMED = ["numerator", "denominator", "units", *PEOPLE]
