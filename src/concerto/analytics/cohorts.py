@@ -83,7 +83,9 @@ def concepts() -> dict[str, frozenset[str]]:
     return {name: frozenset(codes) for name, codes in found.items()}
 
 
+@functools.cache
 def concept_table() -> pa.Table:
+    """Every code of every concept as (concept, code) rows (built once: Arrow tables are immutable)."""
     rows = sorted((name, code) for name, codes in concepts().items() for code in codes)
     return pa.table({"concept": [r[0] for r in rows], "code": [r[1] for r in rows]})
 
