@@ -43,3 +43,15 @@ def fake_notify():
 
     with FakeNotify() as fake:
         yield fake
+
+
+@pytest.fixture(scope="session")
+def synthetic_extract(tmp_path_factory):
+    """A 3,000-patient synthetic extract folder (Parquet, the extract schema), made once."""
+    import datetime as dt
+
+    from concerto.synthetic.generator import SynthConfig, generate, write_parquet
+
+    out = tmp_path_factory.mktemp("extract")
+    write_parquet(generate(SynthConfig(patients=3_000, as_of=dt.date(2026, 11, 1))), out)
+    return out

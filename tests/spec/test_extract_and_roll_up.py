@@ -6,29 +6,20 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-import pytest
 
 from concerto.analytics import engines
 from concerto.analytics.catalogue import INDICATORS
 from concerto.analytics.cohorts import BREAKDOWN_COLUMNS
 from concerto.analytics.run import SUMMED, figures, run_indicators
-from concerto.synthetic.generator import SynthConfig, generate, write_parquet
 from concerto.synthetic.schema import SCHEMA
 
 PERIOD = dt.date(2026, 10, 1)
 
 
-@pytest.fixture(scope="module")
-def extract(tmp_path_factory):
-    out = tmp_path_factory.mktemp("extract")
-    write_parquet(generate(SynthConfig(patients=3_000, as_of=dt.date(2026, 11, 1))), out)
-    return out
-
-
-def test_a_feeds_parquet_is_read_with_the_contracts_columns_and_types(extract, tmp_path):
+def test_a_feeds_parquet_is_read_with_the_contracts_columns_and_types(synthetic_extract, tmp_path):
     """A feed may send other columns and narrower types: the views hold the contract's columns,
     typed as the contract says, and the figures are those of the same rows in the contract's types."""
-    for path in extract.glob("*.parquet"):
+    for path in synthetic_extract.glob("*.parquet"):
         table = pq.read_table(path)
         if path.stem == "patients":
             at = table.schema.get_field_index("patient_id")
@@ -39,9 +30,8 @@ def test_a_feeds_parquet_is_read_with_the_contracts_columns_and_types(extract, t
     described = con.con.sql("DESCRIBE patients").fetchall()
     assert [row[0] for row in described] == SCHEMA["patients"].names
     assert dict((row[0], row[1]) for row in described)["patient_id"] == "BIGINT"
-    pd.testing.assert_frame_equal(
-        run_indicators(con, periods=[PERIOD]), run_indicators(engines.duckdb_parquet(extract), periods=[PERIOD])
-    )
+    as_sent = run_indicators(engines.duckdb_parquet(synthetic_extract), periods=[PERIOD])
+    pd.testing.assert_frame_equal(run_indicators(con, periods=[PERIOD]), as_sent)
 
 
 def test_figures_do_not_depend_on_the_order_an_engine_returns_its_cells():

@@ -1,19 +1,13 @@
 """`concerto indicators`: output files, disclosure control and clear errors."""
 
-import datetime as dt
-
 import pandas as pd
 import pytest
 from django.core.management import CommandError, call_command
 
-from concerto.synthetic.generator import SynthConfig, generate, write_parquet
 
-
-@pytest.fixture(scope="module")
-def extract(tmp_path_factory):
-    out = tmp_path_factory.mktemp("extract")
-    write_parquet(generate(SynthConfig(patients=3_000, as_of=dt.date(2026, 11, 1))), out)
-    return out
+@pytest.fixture
+def extract(synthetic_extract):
+    return synthetic_extract
 
 
 def test_published_figures_withhold_small_counts_and_round_the_rest(extract, tmp_path):
