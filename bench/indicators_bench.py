@@ -55,7 +55,7 @@ def hand_written_sql(con: duckdb.DuckDBPyConnection, data: Path, period: Period)
     end, start = period.end, period.months_before_end(12)
     six_months = period.months_before_end(6)
     p = {
-        t: f"read_parquet('{data / (t + '.parquet')}')"
+        t: "read_parquet('{}')".format(str(data / f"{t}.parquet").replace("'", "''"))
         for t in ("patients", "registrations", "clinical_events", "medications", "organisations")
     }
     elements = ", ".join(f"'element:{e}'" for e in ELEMENTS)
@@ -93,7 +93,8 @@ def hand_written_sql(con: duckdb.DuckDBPyConnection, data: Path, period: Period)
         FROM reg JOIN pop USING (patient_id) LEFT JOIN checks USING (patient_id)
         GROUP BY pop.practice_code
     ), placed AS (
-        SELECT per_practice.*, coalesce(pcn.code, 'unknown') AS pcn, coalesce(pcn.parent_code, 'unknown') AS icb
+        SELECT per_practice.*, coalesce(nullif(practice.parent_code, ''), 'unknown') AS pcn,
+               coalesce(nullif(pcn.parent_code, ''), 'unknown') AS icb
         FROM per_practice
         LEFT JOIN {p["organisations"]} practice ON practice.code = per_practice.practice
         LEFT JOIN {p["organisations"]} pcn ON pcn.code = practice.parent_code

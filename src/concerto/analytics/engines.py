@@ -21,6 +21,7 @@ import itertools
 import os
 import sqlite3
 import sys
+import threading
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
@@ -52,22 +53,33 @@ def duckdb_parquet(data_dir: Path | str, *, threads: int | None = None) -> BaseB
 
         contract = _plain_schema(SCHEMA[name])
         found = _plain_schema(pq.read_schema(path))
-        columns = ", ".join(_contract_column(field, found.field(field.name).type) for field in contract)
-        con.raw_sql(f"CREATE VIEW {name} AS SELECT {columns} FROM read_parquet('{_sql_string(path)}')")  # noqa: S608
+        source = f"read_parquet('{_sql_string(path)}')"
+        columns = ", ".join(_contract_column(con, source, path, f, found.field(f.name).type) for f in contract)
+        con.raw_sql(f"CREATE VIEW {name} AS SELECT {columns} FROM {source}")  # noqa: S608
         schemas[name] = ibis.Schema.from_pyarrow(contract)
     setattr(con, _SCHEMAS, schemas)
     return con
 
 
-def _contract_column(field: pa.Field, found: pa.DataType) -> str:
+def _contract_column(con: BaseBackend, source: str, path: Path, field: pa.Field, found: pa.DataType) -> str:
     """A view's column: the file's own when its type is the contract's, else cast to it (a
-    feed's int32 identifiers, say)."""
+    feed's int32 identifiers, say), once every value is known to cast: a feed's text dates
+    are refused here, naming the file and column, not halfway through a run."""
     from ibis.backends.sql.datatypes import DuckDBType
 
     name = '"' + field.name.replace('"', '""') + '"'
     if found == field.type:
         return name
-    return f"CAST({name} AS {DuckDBType.to_string(ibis.dtype(field.type))}) AS {name}"
+    wanted = DuckDBType.to_string(ibis.dtype(field.type))
+    refused = con.con.sql(
+        f"SELECT count(*) FROM {source} WHERE {name} IS NOT NULL AND TRY_CAST({name} AS {wanted}) IS NULL"  # noqa: S608
+    ).fetchall()[0][0]
+    if refused:
+        raise InvalidInput(
+            f"{path.name}: column {field.name} is {found}, not {field.type} as docs/extract-schema.md says, "
+            f"and {refused:,} of its values cannot be read as {field.type}"
+        )
+    return f"CAST({name} AS {wanted}) AS {name}"
 
 
 def spark_session():
@@ -96,11 +108,16 @@ def _spark_session(master: str):
 
 
 def spark_parquet(data_dir: Path | str, *, session=None) -> BaseBackend:
-    """PySpark over the Parquet files of an extract folder (temporary views)."""
+    """PySpark over the Parquet files of an extract folder (temporary views of exactly the
+    contract's columns, cast to its types, as on DuckDB)."""
+    from pyspark.sql import functions as F
+
     paths = _extract_paths(Path(data_dir))
     session = session or spark_session()
     for name, path in paths.items():
-        session.read.parquet(str(path)).createOrReplaceTempView(name)
+        contract = _spark_schema(_plain_schema(SCHEMA[name]))
+        frame = session.read.parquet(str(path))
+        frame.select(*[F.col(f.name).cast(f.dataType) for f in contract.fields]).createOrReplaceTempView(name)
     return ibis.pyspark.connect(session)
 
 
@@ -277,26 +294,37 @@ def materialise(con: BaseBackend, expr: ibis.Table) -> ibis.Table:
 
 
 def to_pandas(con: BaseBackend, expr: ibis.Table) -> pd.DataFrame:
-    """`expr`'s rows as a frame. On DuckDB straight from its Arrow result: Ibis's own `execute`
-    searches the whole expression for spatial operations twice and converts column by column,
-    a fixed cost per query larger than the query itself at PCN scale."""
+    """`expr`'s rows as a frame, typed as `expr` says. On DuckDB straight from its Arrow result
+    (so not for expressions holding `ibis.memtable`s, which Ibis registers only in `execute`):
+    Ibis's `execute` searches the whole expression for spatial operations twice and converts
+    column by column, a fixed cost per query larger than the query itself at PCN scale."""
     if con.name == "duckdb":
-        return con.con.sql(compile_sql(con, expr)).to_arrow_table().to_pandas()
-    return expr.to_pandas()
+        # Cast: DuckDB's sum() is a 128-bit integer, which would arrive as Python Decimals.
+        result = con.con.sql(compile_sql(con, expr)).to_arrow_table()
+        return result.cast(expr.schema().to_pyarrow()).to_pandas()
+    with _COMPILING:  # compiled inside: see compile_sql
+        return expr.to_pandas()
+
+
+# Held while Ibis compiles an indicator query: fusing is a process-wide option.
+_COMPILING = threading.Lock()
 
 
 def compile_sql(con: BaseBackend, expr: ibis.Table) -> str:
     """`expr` as SQL for `con`. For DuckDB without fusing nested selects into one: its optimiser
     does that itself, and Ibis's fusing pass is a third of the compile time. (SQLite cannot
-    parse the deeper nesting, and the others gain nothing measurable.)"""
-    if con.name != "duckdb":
-        return con.compile(expr)
-    fused = ibis.options.sql.fuse_selects
-    ibis.options.sql.fuse_selects = False
-    try:
-        return con.compile(expr)
-    finally:
-        ibis.options.sql.fuse_selects = fused
+    parse the deeper nesting, and the others gain nothing measurable.) Ibis's option is global,
+    so it is turned off only under a lock that every indicator compile takes: a live-database
+    run in a web process's background thread never compiles while it is off."""
+    with _COMPILING:
+        if con.name != "duckdb":
+            return con.compile(expr)
+        fused = ibis.options.sql.fuse_selects
+        ibis.options.sql.fuse_selects = False
+        try:
+            return con.compile(expr)
+        finally:
+            ibis.options.sql.fuse_selects = fused
 
 
 @contextlib.contextmanager
@@ -370,7 +398,11 @@ def _spark_schema(schema: pa.Schema):
     from pyspark.sql import types as T
 
     def of(t: pa.DataType):
-        if pa.types.is_int8(t) or pa.types.is_int16(t) or pa.types.is_int32(t):
+        if pa.types.is_int8(t):
+            return T.ByteType()
+        if pa.types.is_int16(t):
+            return T.ShortType()
+        if pa.types.is_int32(t):
             return T.IntegerType()
         if pa.types.is_integer(t):
             return T.LongType()

@@ -2,9 +2,10 @@
 
 For each period the engine adds up every indicator's units by practice and breakdown cell
 (IMD quintile × ethnic group × age band × sex, and the statistic's `measure`) in one query. The
-cells are additive, so this module rolls them up to PCN and ICB and to each breakdown, and turns
-them into figures, in pandas. Quantiles and means are computed from those exact counts, never by
-an engine's own (often approximate) percentile function, so every engine gives the same answer.
+cells are additive, so this module rolls them up to PCN and ICB and to each breakdown (one
+in-process DuckDB query) and turns them into figures (pandas). Quantiles and means are computed
+from those exact counts, never by an engine's own (often approximate) percentile function, so
+every engine gives the same answer.
 """
 
 from __future__ import annotations
@@ -207,6 +208,8 @@ def figures(
     kinds = {"all": None, **(BREAKDOWNS if breakdowns else {})}
     sums = _rolled_up(cube, kinds, periods)
     result = _statistics(sums, chosen)[COLUMNS].copy()
+    for column in ("indicator", "level", "organisation", "breakdown", "group"):
+        result[column] = result[column].astype(str)  # also when empty (no rows: no strings to infer)
     result = result.sort_values(
         ["indicator", "period", "level", "organisation", "breakdown", "group"], ignore_index=True
     )
@@ -231,7 +234,8 @@ def _rolled_up(cube: pd.DataFrame, kinds: dict[str, str | None], periods: list[d
         for breakdown, column in kinds.items()
     )  # every name above is this module's own
     # Periods as their index: dates would come back as timestamps.
-    index = {period: i for i, period in enumerate(periods)}
+    known = list(dict.fromkeys([*periods, *cube.period.unique()]))
+    index = {period: i for i, period in enumerate(known)}
     cells = cube[["indicator", "period", "practice", "pcn", "icb", *BREAKDOWN_COLUMNS, "measure", "measure2", *SUMMED]]
     cells = cells.assign(period=cells.period.map(index).astype("int64"))
     with _local().cursor() as local:
@@ -239,7 +243,7 @@ def _rolled_up(cube: pd.DataFrame, kinds: dict[str, str | None], periods: list[d
         # In one order whatever the engine's row order, so means add up their floats identically.
         ordered = f"SELECT * FROM ({views}) ORDER BY ALL"  # noqa: S608
         sums = local.sql(ordered).to_arrow_table().to_pandas()
-    sums["period"] = sums.period.map(dict(enumerate(periods)))
+    sums["period"] = sums.period.map(dict(enumerate(known)))
     return sums
 
 
