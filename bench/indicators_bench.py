@@ -156,7 +156,9 @@ def plan_only(con, period: Period) -> None:
     """Build the all-six expressions and compile their SQL without running any of it: the fixed
     cost of a shared definition per run, whatever the population size."""
     tables = Tables(con, engines.table)
-    cohort = Cohort(tables, period, materialise=lambda e: e, breakdowns=False, shared_population=False)
+    cohort = Cohort(
+        tables, period, materialise=engines.materialiser(con, shared=False), breakdowns=False, shared_population=False
+    )
     engines.compile_sql(con, indicator_cells(cohort, INDICATORS["phc_all_six"].compute))
 
 

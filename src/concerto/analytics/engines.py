@@ -23,13 +23,14 @@ import sqlite3
 import sys
 import threading
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import ibis
 import ibis.expr.operations as ops
 import pyarrow as pa
+import pyarrow.parquet as pq
 from ibis.backends import BaseBackend
 
 if TYPE_CHECKING:
@@ -45,20 +46,21 @@ def duckdb_parquet(data_dir: Path | str, *, threads: int | None = None) -> BaseB
     """DuckDB over the Parquet files of an extract folder (views: nothing is copied). Each view
     has exactly the contract's columns and types, so its tables are typed from the contract
     without asking the engine on every run."""
-    paths = _extract_paths(Path(data_dir))
+    files = _extract(Path(data_dir))
     con = ibis.duckdb.connect(threads=threads) if threads else ibis.duckdb.connect()
-    schemas = {}
-    for name, path in paths.items():
-        import pyarrow.parquet as pq
-
-        contract = _plain_schema(SCHEMA[name])
-        found = _plain_schema(pq.read_schema(path))
+    for name, (path, found) in files.items():
         source = f"read_parquet('{_sql_string(path)}')"
-        columns = ", ".join(_contract_column(con, source, path, f, found.field(f.name).type) for f in contract)
+        found = _plain_schema(found)
+        columns = ", ".join(_contract_column(con, source, path, f, found.field(f.name).type) for f in _contract(name))
         con.raw_sql(f"CREATE VIEW {name} AS SELECT {columns} FROM {source}")  # noqa: S608
-        schemas[name] = ibis.Schema.from_pyarrow(contract)
-    setattr(con, _SCHEMAS, schemas)
+    setattr(con, _SCHEMAS, {name: ibis.Schema.from_pyarrow(_contract(name)) for name in files})
     return con
+
+
+@functools.cache
+def _contract(name: str) -> pa.Schema:
+    """Extract table `name`'s columns and types by the contract, dictionaries decoded."""
+    return _plain_schema(SCHEMA[name])
 
 
 def _contract_column(con: BaseBackend, source: str, path: Path, field: pa.Field, found: pa.DataType) -> str:
@@ -112,10 +114,9 @@ def spark_parquet(data_dir: Path | str, *, session=None) -> BaseBackend:
     contract's columns, cast to its types, as on DuckDB)."""
     from pyspark.sql import functions as F
 
-    paths = _extract_paths(Path(data_dir))
     session = session or spark_session()
-    for name, path in paths.items():
-        contract = _spark_schema(_plain_schema(SCHEMA[name]))
+    for name, (path, _found) in _extract(Path(data_dir)).items():
+        contract = _spark_schema(_contract(name))
         frame = session.read.parquet(str(path))
         frame.select(*[F.col(f.name).cast(f.dataType) for f in contract.fields]).createOrReplaceTempView(name)
     return ibis.pyspark.connect(session)
@@ -180,12 +181,16 @@ def table(con: BaseBackend, name: str) -> ibis.Table:
     """Extract table `name` on `con`."""
     schemas = getattr(con, _SCHEMAS, None)
     if schemas is not None and name in schemas:
-        return ops.DatabaseTable(name, schema=schemas[name], source=con).to_expr()
+        return _known(con, name, schemas[name])
     queries = getattr(con, _QUERIES, None)
     if queries is not None:
-        schema = ibis.Schema.from_pyarrow(_plain_schema(SCHEMA[name]))
-        return con.sql(queries[name], schema=schema)
+        return con.sql(queries[name], schema=ibis.Schema.from_pyarrow(_contract(name)))
     return con.table(name)
+
+
+def _known(con: BaseBackend, name: str, schema: ibis.Schema) -> ibis.Table:
+    """Table `name` on `con` with a schema already known: no lookup on the engine."""
+    return ops.DatabaseTable(name, schema=schema, source=con).to_expr()
 
 
 def add_table(con: BaseBackend, prefix: str, data: pa.Table, *, index: tuple[str, ...] = ()) -> ibis.Table:
@@ -290,7 +295,16 @@ def materialise(con: BaseBackend, expr: ibis.Table) -> ibis.Table:
     _MATERIALISED.setdefault(id(con), []).append(name)
     # Typed as the expression was (what a query reading it inline would have seen), not by
     # asking the engine again.
-    return ops.DatabaseTable(name, schema=expr.schema(), source=con).to_expr()
+    return _known(con, name, expr.schema())
+
+
+def materialiser(con: BaseBackend, *, shared: bool) -> Callable[[ibis.Table], ibis.Table]:
+    """How a period's cohorts are kept on `con`: computed once into temporary tables when
+    several queries read them (`shared`); otherwise read inline by the one query, which the
+    engine then plans whole, except on SQLite, whose parser cannot take that much nesting."""
+    if shared or con.name == "sqlite":
+        return lambda expr: materialise(con, expr)
+    return lambda expr: expr
 
 
 def to_pandas(con: BaseBackend, expr: ibis.Table) -> pd.DataFrame:
@@ -338,21 +352,21 @@ def quiet():
         yield
 
 
-def _extract_paths(data_dir: Path) -> dict[str, Path]:
+def _extract(data_dir: Path) -> dict[str, tuple[Path, pa.Schema]]:
+    """Each extract table's file in `data_dir` and that file's schema, once every file is there
+    with every column the contract names."""
     if not data_dir.is_dir():
         raise InvalidInput(f"{data_dir} is not a folder: point --data at an extract (docs/extract-schema.md)")
     paths = {name: data_dir / f"{name}.parquet" for name in ANALYTIC_TABLES}
     missing = [p.name for p in paths.values() if not p.exists()]
     if missing:
         raise InvalidInput(f"{data_dir} is not a complete extract: missing {', '.join(missing)}")
-    for name, path in paths.items():
-        import pyarrow.parquet as pq
-
-        have = set(pq.read_schema(path).names)
-        want = set(SCHEMA[name].names)
-        if not want <= have:
-            raise InvalidInput(f"{path.name} lacks columns {', '.join(sorted(want - have))}")
-    return paths
+    found = {name: (path, pq.read_schema(path)) for name, path in paths.items()}
+    for name, (path, schema) in found.items():
+        lacking = set(SCHEMA[name].names) - set(schema.names)
+        if lacking:
+            raise InvalidInput(f"{path.name} lacks columns {', '.join(sorted(lacking))}")
+    return found
 
 
 def _plain_schema(schema: pa.Schema) -> pa.Schema:

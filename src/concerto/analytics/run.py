@@ -81,7 +81,7 @@ def _run(
             progress(f"{period.month:%B %Y}")
     cube = pd.concat(cells, ignore_index=True) if cells else pd.DataFrame(columns=[*CELL, "indicator", "period"])
     parents = organisation_parents(tables)
-    return figures(cube, chosen, parents, breakdowns=breakdowns, periods=[p.month for p in months])
+    return figures(cube, chosen, parents, breakdowns=breakdowns)
 
 
 def _chosen(keys: Iterable[str] | None) -> list[Indicator]:
@@ -116,16 +116,11 @@ def period_cells(
     by_compute: dict[object, list[str]] = {}
     for indicator in chosen:
         by_compute.setdefault(indicator.compute, []).append(indicator.key)
-    # Cohorts are computed once into temporary tables only when several queries read them: one
-    # query alone reads them inline, and the engine plans it whole (except on SQLite, whose parser
-    # cannot take that much nesting).
-    shared = len(by_compute) > 1
+    shared = len(by_compute) > 1  # several queries read the cohorts
     cohort = Cohort(
         tables,
         period,
-        materialise=(
-            (lambda expr: engines.materialise(con, expr)) if shared or con.name == "sqlite" else (lambda expr: expr)
-        ),
+        materialise=engines.materialiser(con, shared=shared),
         breakdowns=breakdowns,
         shared_population=shared,
     )
@@ -197,7 +192,6 @@ def figures(
     parents: dict[str, str],
     *,
     breakdowns: bool = True,
-    periods: list[dt.date],
 ) -> pd.DataFrame:
     """Roll the cells up to each level and breakdown and compute each indicator's figure."""
     cube = cube.assign(
@@ -206,7 +200,7 @@ def figures(
     )
     cube["icb"] = cube.pcn.map(parents).fillna("unknown")
     kinds = {"all": None, **(BREAKDOWNS if breakdowns else {})}
-    sums = _rolled_up(cube, kinds, periods)
+    sums = _rolled_up(cube, kinds)
     result = _statistics(sums, chosen)[COLUMNS].copy()
     for column in ("indicator", "level", "organisation", "breakdown", "group"):
         result[column] = result[column].astype(str)  # also when empty (no rows: no strings to infer)
@@ -222,7 +216,7 @@ def figures(
 GROUP = ["level", "breakdown", "indicator", "period", "organisation", "group"]
 
 
-def _rolled_up(cube: pd.DataFrame, kinds: dict[str, str | None], periods: list[dt.date]) -> pd.DataFrame:
+def _rolled_up(cube: pd.DataFrame, kinds: dict[str, str | None]) -> pd.DataFrame:
     """The cells added up for every (level, breakdown) view, keyed by GROUP, `measure` and
     `measure2`: one DuckDB query over the frame, in this process (pandas took seconds to stack
     fifteen views of a quarter of a million cells and group them)."""
@@ -233,17 +227,16 @@ def _rolled_up(cube: pd.DataFrame, kinds: dict[str, str | None], periods: list[d
         for level in LEVELS
         for breakdown, column in kinds.items()
     )  # every name above is this module's own
-    # Periods as their index: dates would come back as timestamps.
-    known = list(dict.fromkeys([*periods, *cube.period.unique()]))
-    index = {period: i for i, period in enumerate(known)}
-    cells = cube[["indicator", "period", "practice", "pcn", "icb", *BREAKDOWN_COLUMNS, "measure", "measure2", *SUMMED]]
-    cells = cells.assign(period=cells.period.map(index).astype("int64"))
+    # Periods by number: dates would come back as timestamps.
+    period_number, periods = pd.factorize(cube.period)
+    cells = cube[["indicator", "practice", "pcn", "icb", *BREAKDOWN_COLUMNS, "measure", "measure2", *SUMMED]]
+    cells = cells.assign(period=period_number)
     with _local().cursor() as local:
         local.register("cells", pa.Table.from_pandas(cells, preserve_index=False))
         # In one order whatever the engine's row order, so means add up their floats identically.
         ordered = f"SELECT * FROM ({views}) ORDER BY ALL"  # noqa: S608
         sums = local.sql(ordered).to_arrow_table().to_pandas()
-    sums["period"] = sums.period.map(dict(enumerate(known)))
+    sums["period"] = periods[sums.period.to_numpy()]
     return sums
 
 
