@@ -216,7 +216,7 @@ def add_table(con: BaseBackend, prefix: str, data: pa.Table, *, index: tuple[str
         if index:
             columns = ", ".join(f'"{c}"' for c in index)
             raw.execute(f'CREATE INDEX temp."{name}_lookup" ON "{name}" ({columns})')
-        _TEMPORARY.setdefault(id(con), []).append(name)
+        _made(con, _TEMPORARY, name)
         return con.sql(f'SELECT * FROM temp."{name}"', schema=ibis.Schema.from_pyarrow(data.schema))  # noqa: S608
     if con.name == "postgres":
         columns = ", ".join(f'"{f.name}" TEXT' for f in data.schema)
@@ -225,30 +225,42 @@ def add_table(con: BaseBackend, prefix: str, data: pa.Table, *, index: tuple[str
             marks = ", ".join(["%s"] * data.num_columns)
             rows = list(zip(*(c.to_pylist() for c in data.columns), strict=True))
             cursor.executemany(f'INSERT INTO "{name}" VALUES ({marks})', rows)  # noqa: S608 (generated names)
-        _TEMPORARY.setdefault(id(con), []).append(name)
+        _made(con, _TEMPORARY, name)
         return con.sql(f'SELECT * FROM "{name}"', schema=ibis.Schema.from_pyarrow(data.schema))  # noqa: S608
     raise InvalidInput(f"no reference tables on {con.name}")
 
 
-# Temporary tables made on a connection, dropped by `release` (the live database's connection
-# outlives one run).
-_TEMPORARY: dict[int, list[str]] = {}
+# Attributes of a connection naming the temporary tables made on it, kept on the connection like
+# its extract tables: reference tables, dropped by `release` (the live database's connection
+# outlives one run), and cohorts, dropped by `discard` once a period's figures are fetched.
+_TEMPORARY = "_concerto_temporary_tables"
+_MATERIALISED = "_concerto_materialised_cohorts"
 
 
-# Cohorts materialised on a connection, dropped by `discard` once a period's figures are fetched.
-_MATERIALISED: dict[int, list[str]] = {}
+def _made(con: BaseBackend, kind: str, name: str) -> None:
+    """Note that temporary table `name` of `kind` was made on `con`."""
+    if not hasattr(con, kind):
+        setattr(con, kind, [])
+    getattr(con, kind).append(name)
+
+
+def _taken(con: BaseBackend, kind: str) -> list[str]:
+    """The temporary tables of `kind` noted on `con`, forgetting them."""
+    names = getattr(con, kind, [])
+    setattr(con, kind, [])
+    return names
 
 
 def discard(con: BaseBackend) -> None:
     """Drop the cohorts `materialise` made on `con` (a period's population alone is 1.5 million rows
     at ICB scale: a monthly series would otherwise hold every month's)."""
-    _drop(con, _MATERIALISED.pop(id(con), []))
+    _drop(con, _taken(con, _MATERIALISED))
 
 
 def release(con: BaseBackend) -> None:
     """Drop the temporary tables this module made on `con`."""
     discard(con)
-    _drop(con, _TEMPORARY.pop(id(con), []))
+    _drop(con, _taken(con, _TEMPORARY))
 
 
 def _drop(con: BaseBackend, names: list[str]) -> None:
@@ -275,7 +287,7 @@ def materialise(con: BaseBackend, expr: ibis.Table) -> ibis.Table:
         # A view, not CACHE TABLE: each eager cache is a Spark job of its own, and one job per
         # period (the final query) is what keeps Spark quick at small and large scale alike.
         con.raw_sql(f"CREATE OR REPLACE TEMP VIEW {name} AS {sql}")
-        _MATERIALISED.setdefault(id(con), []).append(name)
+        _made(con, _MATERIALISED, name)
         return con.table(name)
     if con.name == "postgres":
         # The live database's cohorts are small: recomputing beats creating tables there.
@@ -287,12 +299,12 @@ def materialise(con: BaseBackend, expr: ibis.Table) -> ibis.Table:
         con.raw_sql(f'INSERT INTO "{name}" {sql}')
         if "patient_id" in expr.columns:  # later queries join and semi-join (EXISTS) on it
             con.raw_sql(f'CREATE INDEX temp."{name}_patient" ON "{name}" ("patient_id")')
-        _MATERIALISED.setdefault(id(con), []).append(name)
+        _made(con, _MATERIALISED, name)
         # Not con.table(): Ibis's SQLite schema lookup commits, which would end the caller's
         # transaction when this is Django's connection.
         return con.sql(f'SELECT * FROM temp."{name}"', schema=expr.schema())  # noqa: S608
     con.raw_sql(f"CREATE TEMP TABLE {name} AS {sql}")
-    _MATERIALISED.setdefault(id(con), []).append(name)
+    _made(con, _MATERIALISED, name)
     # Typed as the expression was (what a query reading it inline would have seen), not by
     # asking the engine again.
     return _known(con, name, expr.schema())
